@@ -1,0 +1,292 @@
+// Package client is Tern's XMPP engine: one Client per account. It keeps the
+// account connected (reconnecting with exponential backoff and jitter,
+// resuming the stream with XEP-0198 when it can, retrying at once when the
+// network comes back), routes inbound stanzas to the features registered in
+// features.go, and reports what happens as typed Events.
+package client
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/tern-im/tern/protocol/dial"
+	"github.com/tern-im/tern/protocol/internal/xmlstream"
+	"github.com/tern-im/tern/protocol/mux"
+	"github.com/tern-im/tern/protocol/sasl"
+	"github.com/tern-im/tern/protocol/session"
+	"github.com/tern-im/tern/protocol/stream"
+)
+
+// Config configures a Client.
+type Config struct {
+	// Session is the account and connection configuration.
+	Session session.Config
+	// MinBackoff and MaxBackoff bound the wait between reconnection attempts
+	// (0: 1 s and 5 min). The wait doubles per failed attempt, with ±50%
+	// jitter so that many clients do not reconnect in lock step.
+	MinBackoff, MaxBackoff time.Duration
+	// NetworkPoll is how often the local network addresses are checked while
+	// offline, to retry as soon as the network comes back (0: 2 s; negative:
+	// never).
+	NetworkPoll time.Duration
+	// Software answers XEP-0092 queries about us (empty Name: not answered).
+	Software SoftwareInfo
+	// Logger receives diagnostics; nil discards them.
+	Logger *slog.Logger
+	// Rand is the jitter source (nil: a random one).
+	Rand *rand.Rand
+	// Addrs lists the local network addresses; nil uses the system's. Tests
+	// replace it to simulate the network going away and coming back.
+	Addrs func() ([]string, error)
+}
+
+// SoftwareInfo is what we answer to XEP-0092 Software Version queries.
+type SoftwareInfo struct{ Name, Version, OS string }
+
+// Client keeps one account online.
+type Client struct {
+	cfg    Config
+	mux    *mux.Mux
+	events chan Event
+	kick   chan struct{}
+
+	mu   sync.Mutex // guards sess
+	sess *session.Session
+}
+
+// ErrOffline: the account is not connected and nothing could be queued.
+var ErrOffline = errors.New("client: offline")
+
+// New returns a Client. Call Run to connect.
+func New(cfg Config) *Client {
+	if cfg.MinBackoff <= 0 {
+		cfg.MinBackoff = time.Second
+	}
+	if cfg.MaxBackoff <= 0 {
+		cfg.MaxBackoff = 5 * time.Minute
+	}
+	if cfg.NetworkPoll == 0 {
+		cfg.NetworkPoll = 2 * time.Second
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	if cfg.Addrs == nil {
+		cfg.Addrs = localAddrs
+	}
+	c := &Client{cfg: cfg, mux: mux.New(), events: make(chan Event, 256), kick: make(chan struct{}, 1)}
+	registerFeatures(c)
+	return c
+}
+
+// Events returns the event channel. Read it continuously: the engine waits
+// for a reader rather than dropping events.
+func (c *Client) Events() <-chan Event { return c.events }
+
+// NetworkChanged tells the client the network may be back (for example from
+// an OS notification): a waiting reconnection is tried at once.
+func (c *Client) NetworkChanged() {
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Session returns the current session, or nil before the first connection.
+func (c *Client) Session() *session.Session {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sess
+}
+
+// Send queues a stanza (see session.Session.Send).
+func (c *Client) Send(ctx context.Context, el *xmlstream.Element) error {
+	s := c.Session()
+	if s == nil {
+		return ErrOffline
+	}
+	return s.Send(ctx, el)
+}
+
+// SendIQ sends an IQ request and waits for the reply.
+func (c *Client) SendIQ(ctx context.Context, iq *xmlstream.Element) (*xmlstream.Element, error) {
+	s := c.Session()
+	if s == nil {
+		return nil, ErrOffline
+	}
+	return s.SendIQ(ctx, iq)
+}
+
+func (c *Client) emit(ctx context.Context, e Event) {
+	select {
+	case c.events <- e:
+	case <-ctx.Done():
+	}
+}
+
+// Permanent reports whether a connection error needs the user (a wrong
+// password, a certificate problem, a server without TLS…) rather than
+// another attempt.
+func Permanent(err error) bool {
+	var f *sasl.Failure
+	if errors.As(err, &f) {
+		return !errors.Is(err, sasl.ErrTemporaryAuthFailure)
+	}
+	var ce *dial.CertificateError
+	return errors.As(err, &ce) ||
+		errors.Is(err, session.ErrNoTLS) || errors.Is(err, sasl.ErrNoMechanism) ||
+		errors.Is(err, sasl.ErrServerSignature) || errors.Is(err, sasl.ErrDowngrade) ||
+		errors.Is(err, stream.ErrConflict) || errors.Is(err, stream.ErrHostUnknown) ||
+		errors.Is(err, stream.ErrNotAuthorized) || errors.Is(err, session.ErrBind)
+}
+
+// Run connects and keeps the account online until ctx ends (it then closes
+// the stream gracefully and returns nil) or a permanent error occurs (it
+// returns that error, after an Event with the same error).
+func (c *Client) Run(ctx context.Context) error {
+	defer close(c.events)
+	attempt := 0
+	for {
+		c.emit(ctx, Connecting{Attempt: attempt + 1})
+		info, undelivered, err := c.connect(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			if Permanent(err) {
+				c.emit(ctx, Failed{Err: err})
+				return err
+			}
+			delay := c.backoff(attempt)
+			attempt++
+			c.emit(ctx, Offline{Err: err, Retry: delay})
+			c.cfg.Logger.Info("connection attempt failed", "attempt", attempt, "retry", delay, "err", err)
+			if !c.wait(ctx, delay) {
+				return nil
+			}
+			continue
+		}
+		attempt = 0
+		c.emit(ctx, Online{Info: info})
+		if len(undelivered) > 0 {
+			c.emit(ctx, Undelivered{Stanzas: undelivered})
+		}
+		err = c.pump(ctx)
+		if ctx.Err() != nil {
+			c.closeSession()
+			return nil
+		}
+		c.emit(ctx, Offline{Err: err})
+		c.cfg.Logger.Info("connection lost", "err", err)
+		if Permanent(err) {
+			c.emit(ctx, Failed{Err: err})
+			c.closeSession()
+			return err
+		}
+	}
+}
+
+func (c *Client) connect(ctx context.Context) (session.Info, []*xmlstream.Element, error) {
+	s := c.Session()
+	if s == nil {
+		s, err := session.Dial(ctx, c.cfg.Session)
+		if err != nil {
+			return session.Info{}, nil, err
+		}
+		c.mu.Lock()
+		c.sess = s
+		c.mu.Unlock()
+		return s.Info(), nil, nil
+	}
+	return s.Reconnect(ctx)
+}
+
+// pump routes inbound items until the connection ends.
+func (c *Client) pump(ctx context.Context) error {
+	s := c.Session()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case it, ok := <-s.Items():
+			if !ok {
+				return session.ErrClosed
+			}
+			switch {
+			case it.Err != nil:
+				return it.Err
+			case it.Acked != nil:
+				c.emit(ctx, Acked{Stanzas: it.Acked})
+			case it.Stanza != nil:
+				reply, handled := c.mux.Route(ctx, it.Stanza)
+				if reply != nil {
+					if err := s.Send(ctx, reply); err != nil {
+						c.cfg.Logger.Debug("could not answer an iq", "err", err)
+					}
+				}
+				if !handled {
+					c.emit(ctx, Stanza{Element: it.Stanza})
+				}
+			}
+		}
+	}
+}
+
+func (c *Client) closeSession() {
+	if s := c.Session(); s != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = s.Close(ctx)
+	}
+}
+
+// backoff returns the wait before attempt n+1: min·2ⁿ capped at max, times a
+// random factor in [0.5, 1.5).
+func (c *Client) backoff(n int) time.Duration {
+	d := c.cfg.MinBackoff
+	for i := 0; i < n && d < c.cfg.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, c.cfg.MaxBackoff)
+	return time.Duration(float64(d) * (0.5 + c.cfg.Rand.Float64()))
+}
+
+// wait sleeps for d, returning early (true) when the network changes or
+// NetworkChanged is called, and false when ctx ends.
+func (c *Client) wait(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	var poll <-chan time.Time
+	var before string
+	if c.cfg.NetworkPoll > 0 {
+		tk := time.NewTicker(c.cfg.NetworkPoll)
+		defer tk.Stop()
+		poll = tk.C
+		before = addrKey(c.cfg.Addrs)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return false
+		case <-t.C:
+			return true
+		case <-c.kick:
+			return true
+		case <-poll:
+			if now := addrKey(c.cfg.Addrs); now != before {
+				c.cfg.Logger.Info("network changed; reconnecting now")
+				if now != "" {
+					return true
+				}
+				before = now
+			}
+		}
+	}
+}
