@@ -129,10 +129,13 @@ func handshake(ctx context.Context, tc *tls.Conn, domain string) error {
 	return fmt.Errorf("dial: TLS handshake with %s: %w", domain, err)
 }
 
-// MaxRecordPayload is the largest write that travels as a single TLS record
-// on connections configured by TLSConfig (TLS's 16 KiB plaintext limit, less
-// a margin).
-const MaxRecordPayload = 16000
+// MaxRecordPayload is the largest write the session sends as one TLS record
+// on connections configured by TLSConfig. TLS allows 16 KiB, but servers
+// read TLS plaintext in smaller pieces (Prosody: 8 KiB per read, and
+// OpenSSL returns at most one record per read), so records no larger than
+// that reach the server's XML parser whole even when the connection dies
+// between two reads.
+const MaxRecordPayload = 8000
 
 // TLSConfig returns the TLS configuration for a connection to the XMPP
 // domain: a clone of base (nil: an empty config, i.e. the system roots) with

@@ -384,6 +384,7 @@ type conn struct {
 	// guarded by s.mu:
 	ctrl      []*xmlstream.Element // nonzas to write before stanzas
 	endStream bool                 // write </stream:stream> and stop writing
+	abortErr  error                // after writing the end, fail with this
 }
 
 func (c *conn) poke() {
@@ -490,14 +491,20 @@ func (c *conn) readLoop() {
 	}
 }
 
-// abort sends a stream error and ends the connection.
+// abort sends a stream error and ends the connection once it is written
+// (RFC 6120 §4.9.1.1); the reader stops reading.
 func (c *conn) abort(se *stream.Error, err error) {
 	c.s.mu.Lock()
 	c.ctrl = append(c.ctrl, se.Element())
 	c.endStream = true
+	c.abortErr = err
 	c.s.mu.Unlock()
 	c.poke()
-	c.fail(err)
+	select {
+	case <-c.closing:
+	case <-time.After(writeTimeout):
+		c.fail(err)
+	}
 }
 
 // handleStanza counts an inbound stanza and routes it: IQ replies to their
@@ -611,7 +618,7 @@ func (c *conn) writeLoop() {
 				ackArmed = true
 			}
 		}
-		end := c.endStream
+		end, abortErr := c.endStream, c.abortErr
 		s.mu.Unlock()
 
 		w := recordWriter{conn: c.nc, buf: batch[:0], enc: enc}
@@ -635,6 +642,10 @@ func (c *conn) writeLoop() {
 		batch, enc = w.buf, w.enc
 		if w.err != nil {
 			c.fail(fmt.Errorf("write: %w", w.err))
+			return
+		}
+		if abortErr != nil {
+			c.fail(abortErr)
 			return
 		}
 		if end {

@@ -192,6 +192,11 @@ func (c *FakeConn) fail(format string, args ...any) {
 // ReadHeader reads the client's stream header (a new one after each stream
 // restart) and returns it.
 func (c *FakeConn) ReadHeader() xmlstream.Header {
+	if c.header != (xmlstream.Header{}) {
+		// A stream restart after SASL (RFC 6120 §6.4.6): a new decoder on
+		// the same byte-exact reader, so nothing is lost.
+		c.dec = xmlstream.NewDecoder(c.br, xmlstream.Options{})
+	}
 	h, err := c.dec.ReadHeader()
 	if err != nil {
 		c.fail("read client stream header: %v", err)
