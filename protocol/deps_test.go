@@ -15,6 +15,13 @@ import (
 	"testing"
 )
 
+// isStd reports whether imp is in the standard library (no dot in its first
+// element), which also covers cgo's "C".
+func isStd(imp string) bool {
+	first, _, _ := strings.Cut(imp, "/")
+	return !strings.Contains(first, ".")
+}
+
 // buildingBlocks are the tier-3 packages other features may build on.
 var buildingBlocks = []string{"forward", "delay", "rsm", "form", "pubsub"}
 
@@ -255,13 +262,6 @@ func under(path, root string) bool {
 
 // in returns the import path of a package of this module, e.g. in("protocol/jid").
 func in(rel string) string { return module + "/" + rel }
-
-// isStd reports whether imp is in the standard library (no dot in its first
-// element), which also covers cgo's "C".
-func isStd(imp string) bool {
-	first, _, _ := strings.Cut(imp, "/")
-	return !strings.Contains(first, ".")
-}
 
 // violations applies rules to pkgs and describes every broken rule and every
 // package no rule covers.

@@ -35,36 +35,36 @@ var (
 	ErrTemporaryAuthFailure = errors.New("sasl: temporary auth failure")
 )
 
-// conditionInfo returns the sentinel and the user-facing sentence of an
+// conditionInfo returns the user-facing sentence and the sentinel of an
 // RFC 6120 §6.5 condition; sentinel is nil for unknown conditions.
-func conditionInfo(cond string) (sentinel error, msg string) {
+func conditionInfo(cond string) (msg string, sentinel error) {
 	switch cond {
 	case "aborted":
-		return ErrAborted, "sign-in was aborted"
+		return "sign-in was aborted", ErrAborted
 	case "account-disabled":
-		return ErrAccountDisabled, "your account has been disabled"
+		return "your account has been disabled", ErrAccountDisabled
 	case "credentials-expired":
-		return ErrCredentialsExpired, "your password has expired and must be changed"
+		return "your password has expired and must be changed", ErrCredentialsExpired
 	case "encryption-required":
-		return ErrEncryptionRequired, "the server requires an encrypted connection for this sign-in method"
+		return "the server requires an encrypted connection for this sign-in method", ErrEncryptionRequired
 	case "incorrect-encoding":
-		return ErrIncorrectEncoding, "the server could not decode the sign-in data"
+		return "the server could not decode the sign-in data", ErrIncorrectEncoding
 	case "invalid-authzid":
-		return ErrInvalidAuthzid, "the server refused the requested authorization identity"
+		return "the server refused the requested authorization identity", ErrInvalidAuthzid
 	case "invalid-mechanism":
-		return ErrInvalidMechanism, "the server does not support the chosen sign-in method"
+		return "the server does not support the chosen sign-in method", ErrInvalidMechanism
 	case "malformed-request":
-		return ErrMalformedRequest, "the server rejected the sign-in request as malformed"
+		return "the server rejected the sign-in request as malformed", ErrMalformedRequest
 	case "mechanism-too-weak":
-		return ErrMechanismTooWeak, "the server requires a stronger sign-in method"
+		return "the server requires a stronger sign-in method", ErrMechanismTooWeak
 	case "not-authorized":
-		return ErrNotAuthorized, "wrong address or password"
+		return "wrong address or password", ErrNotAuthorized
 	case "temporary-auth-failure":
-		return ErrTemporaryAuthFailure, "the server could not check your password right now; try again later"
+		return "the server could not check your password right now; try again later", ErrTemporaryAuthFailure
 	case "":
-		return nil, "sign-in failed (the server gave no reason)"
+		return "sign-in failed (the server gave no reason)", nil
 	}
-	return nil, "sign-in failed (" + cleanText(truncate(cond)) + ")"
+	return "sign-in failed (" + cleanText(truncate(cond)) + ")", nil
 }
 
 // Failure is a SASL <failure/> from the server (RFC 6120 §6.5).
@@ -79,7 +79,7 @@ type Failure struct {
 // Error returns a sentence that can be shown to the user, followed by the
 // server's text when there is one.
 func (f *Failure) Error() string {
-	_, msg := conditionInfo(f.Condition)
+	msg, _ := conditionInfo(f.Condition)
 	if f.Text != "" {
 		msg += " (the server said: " + f.Text + ")"
 	}
@@ -89,7 +89,7 @@ func (f *Failure) Error() string {
 // Is reports whether target is the sentinel of f's condition, so that
 // errors.Is(err, ErrNotAuthorized) matches a not-authorized failure.
 func (f *Failure) Is(target error) bool {
-	s, _ := conditionInfo(f.Condition)
+	_, s := conditionInfo(f.Condition)
 	return s != nil && s == target
 }
 

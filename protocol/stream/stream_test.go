@@ -363,7 +363,7 @@ func TestSentinels(t *testing.T) {
 			}
 		}
 	}
-	if errors.Is(stream.ErrConflict, errors.New("conflict")) {
+	if errors.Is(errors.New("conflict"), stream.ErrConflict) {
 		t.Error("matches a non-stream error")
 	}
 }

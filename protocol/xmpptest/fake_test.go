@@ -108,9 +108,8 @@ func (c *client) waitClosed() string {
 func TestFakeServerSTARTTLS(t *testing.T) {
 	ca := xmpptest.NewCA(t)
 	type seen struct {
-		state   tls.ConnectionState
-		headers []xmlstream.Header
-		msg     *xmlstream.Element
+		state tls.ConnectionState
+		msg   *xmlstream.Element
 	}
 	done := make(chan seen, 1)
 	s := xmpptest.NewFakeServer(t, ca, domain, func(c *xmpptest.FakeConn) {

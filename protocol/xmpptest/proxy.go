@@ -1,6 +1,7 @@
 package xmpptest
 
 import (
+	"context"
 	"errors"
 	"net"
 	"sync"
@@ -227,8 +228,19 @@ func (p *Proxy) serve(pc *proxyConn) {
 		delete(p.conns, pc)
 		p.mu.Unlock()
 	}()
-	d := net.Dialer{Timeout: 10 * time.Second, Cancel: pc.done}
-	srv, err := d.Dial("tcp", p.target)
+	// The dial is abandoned when the connection is closed meanwhile; the
+	// watcher ends with the dial.
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		select {
+		case <-pc.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	d := net.Dialer{Timeout: 10 * time.Second}
+	srv, err := d.DialContext(ctx, "tcp", p.target)
+	cancel()
 	if err != nil {
 		pc.close()
 		return

@@ -89,10 +89,9 @@ type Server struct {
 	keyFile  string
 	leafDER  []byte // the served leaf certificate, to recognise our listener
 
-	bin     string   // prosody or erl
-	ctlBin  string   // prosodyctl (Prosody only)
-	erlLibs string   // ERL_LIBS (ejabberd only)
-	env     []string // extra environment of the process
+	bin     string // prosody or erl
+	ctlBin  string // prosodyctl (Prosody only)
+	erlLibs string // ERL_LIBS (ejabberd only)
 
 	c2sPort, tlsPort, httpsPort int
 
