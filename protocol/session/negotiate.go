@@ -138,6 +138,27 @@ func (s *Session) dialer() *dial.Dialer {
 
 // openEndpoint tries one endpoint.
 func (s *Session) openEndpoint(ctx context.Context, ep dial.Endpoint, resume bool) (*negotiation, Info, []*xmlstream.Element, error) {
+	n, info, err := s.transport(ctx, ep)
+	if err != nil {
+		return nil, info, nil, err
+	}
+	stop := context.AfterFunc(ctx, func() { _ = n.nc.SetDeadline(time.Unix(1, 0)) })
+	defer stop()
+	info, undelivered, err := n.run(ctx, info, resume)
+	if err != nil {
+		_ = n.nc.Close()
+		if ctx.Err() != nil {
+			return nil, info, nil, ctx.Err()
+		}
+		return nil, info, nil, err
+	}
+	_ = n.nc.SetDeadline(time.Time{})
+	return n, info, undelivered, nil
+}
+
+// transport opens the connection to ep: Direct TLS, plain TCP for STARTTLS,
+// or for a manual endpoint Direct TLS first and then STARTTLS.
+func (s *Session) transport(ctx context.Context, ep dial.Endpoint) (*negotiation, Info, error) {
 	domain := s.cfg.JID.Domain()
 	d := s.dialer()
 	info := Info{Endpoint: net.JoinHostPort(ep.Host, strconv.Itoa(int(ep.Port)))}
@@ -156,7 +177,7 @@ func (s *Session) openEndpoint(ctx context.Context, ep dial.Endpoint, resume boo
 		// closes; either way STARTTLS is tried next, which still requires
 		// TLS. A certificate problem is final: it is not a protocol mismatch.
 		if isCertError(err) || ctx.Err() != nil {
-			return nil, info, nil, err
+			return nil, info, err
 		}
 		s.cfg.Logger.Debug("endpoint does not speak Direct TLS, trying STARTTLS", "endpoint", info.Endpoint, "notTLS", dial.IsNotTLS(err))
 		plain := ep
@@ -167,21 +188,9 @@ func (s *Session) openEndpoint(ctx context.Context, ep dial.Endpoint, resume boo
 		info.DirectTLS = ep.DirectTLS
 	}
 	if err != nil {
-		return nil, info, nil, err
+		return nil, info, err
 	}
-	n := &negotiation{s: s, nc: nc, domain: domain}
-	stop := context.AfterFunc(ctx, func() { _ = nc.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	info, undelivered, err := n.run(ctx, info, resume)
-	if err != nil {
-		_ = nc.Close()
-		if ctx.Err() != nil {
-			return nil, info, nil, ctx.Err()
-		}
-		return nil, info, nil, err
-	}
-	_ = nc.SetDeadline(time.Time{})
-	return n, info, undelivered, nil
+	return &negotiation{s: s, nc: nc, domain: domain}, info, nil
 }
 
 func (n *negotiation) deadline() { _ = n.nc.SetDeadline(time.Now().Add(n.s.cfg.Timeout)) }
@@ -258,34 +267,7 @@ func readErr(err error) error {
 }
 
 func (n *negotiation) run(ctx context.Context, info Info, resume bool) (Info, []*xmlstream.Element, error) {
-	tlsConn, _ := n.nc.(*tls.Conn)
-	if tlsConn == nil {
-		f, err := n.restart(false)
-		if err != nil {
-			return info, nil, err
-		}
-		if !f.StartTLS {
-			return info, nil, ErrNoTLS
-		}
-		if err := n.send(xmlstream.New(stream.NSTLS, "starttls")); err != nil {
-			return info, nil, err
-		}
-		el, err := n.next()
-		if err != nil {
-			return info, nil, err
-		}
-		if !el.Is(stream.NSTLS, "proceed") {
-			return info, nil, fmt.Errorf("%w: the server refused to start TLS", ErrNoTLS)
-		}
-		tlsConn, err = n.s.dialer().StartTLS(ctx, n.nc, n.domain)
-		if err != nil {
-			return info, nil, err
-		}
-		n.nc = tlsConn
-	}
-	info.TLS = tlsConn.ConnectionState()
-
-	f, err := n.restart(true)
+	f, err := n.secure(ctx, &info)
 	if err != nil {
 		return info, nil, err
 	}
@@ -298,6 +280,39 @@ func (n *negotiation) run(ctx context.Context, info Info, resume bool) (Info, []
 	}
 	info.ServerFeatures = featureList(f)
 	return n.bindOrResume(info, f, resume)
+}
+
+// secure makes sure the connection is encrypted (STARTTLS when it is not
+// Direct TLS; never continuing without TLS) and returns the features of the
+// protected stream.
+func (n *negotiation) secure(ctx context.Context, info *Info) (stream.Features, error) {
+	tlsConn, _ := n.nc.(*tls.Conn)
+	if tlsConn == nil {
+		f, err := n.restart(false)
+		if err != nil {
+			return f, err
+		}
+		if !f.StartTLS {
+			return f, ErrNoTLS
+		}
+		if err := n.send(xmlstream.New(stream.NSTLS, "starttls")); err != nil {
+			return f, err
+		}
+		el, err := n.next()
+		if err != nil {
+			return f, err
+		}
+		if !el.Is(stream.NSTLS, "proceed") {
+			return f, fmt.Errorf("%w: the server refused to start TLS", ErrNoTLS)
+		}
+		tlsConn, err = n.s.dialer().StartTLS(ctx, n.nc, n.domain)
+		if err != nil {
+			return f, err
+		}
+		n.nc = tlsConn
+	}
+	info.TLS = tlsConn.ConnectionState()
+	return n.restart(true)
 }
 
 func featureList(f stream.Features) []string {
