@@ -1,208 +1,29 @@
 package storage_test
 
-// This test makes DESIGN.md §2 for storage/ a tested contract: storage
-// implements interfaces of the engine and of crypto and never reaches the GUI.
+// DESIGN.md §2 for storage/ is a tested contract: storage implements
+// interfaces of the engine and of crypto and never reaches the GUI.
+//
+// The rule table and the checker for every tree live in cmd/depcheck (one
+// implementation, table-tested in cmd/depcheck/main_test.go); this test runs
+// it on storage/. Change the rules there, not here.
 
 import (
-	"bytes"
-	"encoding/json"
-	"errors"
-	"fmt"
-	"io"
 	"os/exec"
-	"slices"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// storageRules is DESIGN.md §2 for storage/.
-var storageRules = []rule{
-	{
-		name: "storage/*: from this module only protocol/*, crypto/* and storage/*",
-		applies: func(pkg string) bool {
-			return under(pkg, in("storage")) && pkg != in("storage")
-		},
-		mayImport: func(_, imp string) bool {
-			return !under(imp, module) || under(imp, in("protocol")) || under(imp, in("crypto")) || under(imp, in("storage"))
-		},
-	},
-	{
-		name:    "storage (documentation root): imports nothing from the module",
-		applies: func(pkg string) bool { return pkg == in("storage") },
-		mayImport: func(_, imp string) bool {
-			return !under(imp, module)
-		},
-	},
-	{
-		name:         "storage/*: never app, cmd, fyne.io, or protocol/xmpptest outside tests",
-		applies:      func(pkg string) bool { return under(pkg, in("storage")) },
-		mustNotReach: []string{in("app"), in("cmd"), "fyne.io", in("protocol/xmpptest")},
-	},
-}
-
-// TestDependencyRules checks every package under storage/ against the table.
+// TestDependencyRules runs cmd/depcheck on storage/ from the module root and
+// fails with its report when a rule is broken.
 func TestDependencyRules(t *testing.T) {
-	paths := checkTree(t, storageRules)
-	if !slices.Contains(paths, in("storage")) {
-		t.Errorf("go list did not report %s itself; checked %v", in("storage"), paths)
-	}
-}
-
-// TestDependencyRulesCatchViolations proves that each row fails when broken
-// and allows what DESIGN.md allows.
-func TestDependencyRulesCatchViolations(t *testing.T) {
-	sqlite, keyring := in("storage/sqlite"), in("storage/keyring")
-	checkCases(t, storageRules, []ruleCase{
-		{pkg: sqlite, imports: []string{"database/sql", "modernc.org/sqlite", in("protocol/client"), in("crypto/omemo")}},
-		{pkg: keyring, imports: []string{"github.com/zalando/go-keyring", in("protocol/client")}},
-		{pkg: sqlite, imports: []string{in("app/model")}, broken: true},
-		{pkg: sqlite, imports: []string{in("assets")}, broken: true},
-		{pkg: keyring, imports: []string{"fyne.io/fyne/v2"}, broken: true},
-		{pkg: sqlite, imports: []string{"example.org/glue"}, deps: []string{"fyne.io/fyne/v2/widget"}, broken: true},
-		{pkg: sqlite, imports: []string{in("protocol/xmpptest")}, broken: true},
-		{pkg: in("storage"), imports: []string{sqlite}, broken: true},
-	})
-}
-
-// ---- depcheck: the same code in every top-level deps_test.go ----
-//
-// Each top-level package (protocol, crypto, storage, app, cmd, assets) checks
-// its own rows of DESIGN.md §2 with this copy. There is no legal shared home:
-// a module-root internal/ package would add a top-level directory, and
-// protocol/internal or cmd/internal are not importable by the other trees.
-// cmd/deps_test.go verifies that all copies stay identical.
-
-// module is this module's path; the check confirms it with go list.
-const module = "github.com/tern-im/tern"
-
-// pkgInfo is the part of `go list -json` the rules read. Imports and Deps
-// come from non-test files only: test imports are outside the rules.
-type pkgInfo struct {
-	ImportPath string
-	Module     *struct{ Path string }
-	Imports    []string // direct imports
-	Deps       []string // every package it depends on, transitively
-	Error      *struct{ Err string }
-}
-
-// rule is one row of DESIGN.md §2, for the packages it applies to.
-type rule struct {
-	name         string                     // the row, quoted in failures
-	applies      func(pkg string) bool      // pkg is a full import path
-	mayImport    func(pkg, imp string) bool // may pkg import imp directly? nil allows any
-	mustNotReach []string                   // roots no transitive dependency may be at or under
-}
-
-// under reports whether path is root or inside it ("fyne.io" covers
-// "fyne.io/fyne/v2/app"; "crypto" does not cover "cryptography").
-func under(path, root string) bool {
-	return path == root || strings.HasPrefix(path, root+"/")
-}
-
-// in returns the import path of a package of this module, e.g. in("protocol/jid").
-func in(rel string) string { return module + "/" + rel }
-
-// violations applies rules to pkgs and describes every broken rule and every
-// package no rule covers.
-func violations(pkgs []pkgInfo, rules []rule) []string {
-	var out []string
-	for _, p := range pkgs {
-		covered := false
-		for _, r := range rules {
-			if !r.applies(p.ImportPath) {
-				continue
-			}
-			covered = true
-			for _, imp := range p.Imports {
-				if r.mayImport != nil && !r.mayImport(p.ImportPath, imp) {
-					out = append(out, fmt.Sprintf("%s imports %s, breaking %q", p.ImportPath, imp, r.name))
-				}
-			}
-			for _, d := range p.Deps {
-				for _, root := range r.mustNotReach {
-					if under(d, root) {
-						out = append(out, fmt.Sprintf("%s depends on %s, breaking %q", p.ImportPath, d, r.name))
-					}
-				}
-			}
-		}
-		if !covered {
-			out = append(out, fmt.Sprintf("%s: no rule covers this package; add it to the table", p.ImportPath))
-		}
-	}
-	return out
-}
-
-// listPackages runs go list on pattern (relative to the test's directory).
-func listPackages(t *testing.T, pattern string) []pkgInfo {
-	t.Helper()
-	cmd := exec.Command("go", "list", "-e", "-json=ImportPath,Module,Imports,Deps,Error", pattern)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
+	gomod, err := exec.CommandContext(t.Context(), "go", "env", "GOMOD").Output()
 	if err != nil {
-		t.Fatalf("go list %s: %v\n%s", pattern, err, stderr.Bytes())
+		t.Fatalf("go env GOMOD: %v", err)
 	}
-	var pkgs []pkgInfo
-	dec := json.NewDecoder(bytes.NewReader(out))
-	for {
-		var p pkgInfo
-		err := dec.Decode(&p)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatalf("go list %s: decode: %v", pattern, err)
-		}
-		pkgs = append(pkgs, p)
-	}
-	if len(pkgs) == 0 {
-		t.Fatalf("go list %s found no packages", pattern)
-	}
-	return pkgs
-}
-
-// checkTree lists every package at or under the test's directory and fails
-// the test for each broken rule. It returns the import paths it checked.
-func checkTree(t *testing.T, rules []rule) []string {
-	t.Helper()
-	pkgs := listPackages(t, "./...")
-	var paths []string
-	for _, p := range pkgs {
-		paths = append(paths, p.ImportPath)
-		if p.Module == nil || p.Module.Path != module {
-			t.Errorf("%s: not in module %s", p.ImportPath, module)
-		}
-		if p.Error != nil {
-			t.Errorf("%s: go list: %s", p.ImportPath, p.Error.Err)
-		}
-	}
-	for _, v := range violations(pkgs, rules) {
-		t.Error(v)
-	}
-	return paths
-}
-
-// ruleCase is a made-up package for proving that a rule table catches what
-// it should and allows what it should.
-type ruleCase struct {
-	pkg     string   // full import path
-	imports []string // direct imports; also counted as dependencies
-	deps    []string // further transitive dependencies
-	broken  bool     // whether the table must report a violation
-}
-
-// checkCases runs cases against rules.
-func checkCases(t *testing.T, rules []rule, cases []ruleCase) {
-	t.Helper()
-	for _, c := range cases {
-		p := pkgInfo{ImportPath: c.pkg, Imports: c.imports, Deps: append(slices.Clone(c.imports), c.deps...)}
-		got := violations([]pkgInfo{p}, rules)
-		if c.broken && len(got) == 0 {
-			t.Errorf("%s importing %v (deps %v): no violation reported, want one", c.pkg, c.imports, c.deps)
-		}
-		if !c.broken && len(got) > 0 {
-			t.Errorf("%s importing %v (deps %v): unexpected violations %q", c.pkg, c.imports, c.deps, got)
-		}
+	cmd := exec.CommandContext(t.Context(), "go", "run", "github.com/tern-im/tern/cmd/depcheck", "storage")
+	cmd.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go run ./cmd/depcheck storage: %v\n%s", err, out)
 	}
 }
