@@ -7,6 +7,7 @@
 # A crash leaves its input under the package's testdata/fuzz/FuzzXxx/; keep
 # it as a seed once fixed.
 set -euo pipefail
+shopt -s nullglob
 
 fuzztime=${FUZZTIME:-60s}
 [ $# -gt 0 ] || set -- ./...
@@ -14,8 +15,11 @@ fuzztime=${FUZZTIME:-60s}
 targets=0
 while read -r dir pkg; do
 	[ -n "$dir" ] || continue
-	# Fuzz targets live in _test.go files as func FuzzXxx(f *testing.F).
-	names=$(sed -n -E 's/^func (Fuzz[A-Za-z0-9_]*)\(.*\*testing\.F\).*/\1/p' "$dir"/*_test.go 2>/dev/null | sort -u)
+	# Fuzz targets live in _test.go files as func FuzzXxx(f *testing.F);
+	# many packages have no test files at all.
+	tests=("$dir"/*_test.go)
+	[ ${#tests[@]} -gt 0 ] || continue
+	names=$(sed -n -E 's/^func (Fuzz[A-Za-z0-9_]*)\(.*\*testing\.F\).*/\1/p' "${tests[@]}" | sort -u)
 	for name in $names; do
 		targets=$((targets + 1))
 		echo "fuzz: $pkg $name for $fuzztime"
