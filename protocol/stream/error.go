@@ -155,7 +155,10 @@ func ParseError(e *xmlstream.Element) *Error {
 			if !textFound {
 				textFound = true
 				se.Text = strings.TrimSpace(c.Text)
-				se.Lang = c.Lang()
+				if se.Text != "" {
+					// A language only describes a text; an empty <text/> has none.
+					se.Lang = c.Lang()
+				}
 			}
 		case c.Name.Space == NSErrors:
 			if condFound {
