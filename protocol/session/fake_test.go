@@ -323,3 +323,58 @@ func TestConsoleRedactsSASL(t *testing.T) {
 		t.Fatalf("console lacks the exchange:\n%s", out)
 	}
 }
+
+// TestUndeliveredSurvivesFailedBind: when resumption fails and the new
+// bind fails too, the unacknowledged stanzas stay queued; the next attempt
+// that binds reports them as undelivered.
+func TestUndeliveredSurvivesFailedBind(t *testing.T) {
+	ca := xmpptest.NewCA(t)
+	var conns atomic.Int32
+	srv := xmpptest.NewFakeServer(t, ca, fakeDomain, func(c *xmpptest.FakeConn) {
+		n := conns.Add(1)
+		login(c, bindFeature+smFeature)
+		if n > 1 {
+			c.Expect(stream.NSSM, "resume")
+			c.Send("<failed xmlns='urn:xmpp:sm:3'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>")
+		}
+		if n == 2 {
+			iq := c.Expect(stream.NSClient, "iq")
+			c.Send(fmt.Sprintf("<iq type='error' id='%s'><error type='wait'><internal-server-error xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></iq>", iq.Get("id")))
+			_, _ = c.Next()
+			return
+		}
+		bind(c)
+		c.Expect(stream.NSSM, "enable")
+		c.Send("<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>")
+		if n == 1 {
+			c.Expect(stream.NSClient, "message") // never acknowledged
+			c.Close()
+			return
+		}
+		_, _ = c.Next()
+	})
+	s, err := session.Dial(t.Context(), fakeConfig(ca, srv.Addr()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	msg := xmlstream.New(stream.NSClient, "message", "to", "bob@"+fakeDomain, "id", "keep-me")
+	if err := s.Send(t.Context(), msg); err != nil {
+		t.Fatal(err)
+	}
+	if it := <-s.Items(); it.Err == nil {
+		t.Fatalf("item %+v, want the connection to end", it)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	if _, _, err := s.Reconnect(ctx); !errors.Is(err, session.ErrBind) {
+		t.Fatalf("second attempt: %v, want a bind error", err)
+	}
+	info, undelivered, err := s.Reconnect(ctx)
+	if err != nil {
+		t.Fatalf("third attempt: %v", err)
+	}
+	if info.Resumed || len(undelivered) != 1 || undelivered[0].Get("id") != "keep-me" {
+		t.Fatalf("resumed=%v undelivered=%v, want the unacknowledged message", info.Resumed, undelivered)
+	}
+}

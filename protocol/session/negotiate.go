@@ -435,22 +435,19 @@ func (n *negotiation) bindOrResume(info Info, f stream.Features, resume bool) (I
 			s.mu.Unlock()
 			return info, nil, nil
 		case el.Is(stream.NSSM, "failed"):
+			// XEP-0198 §5: a server may say how much it handled before
+			// forgetting the session.
 			s.mu.Lock()
 			if h, err := parseH(el); err == nil {
 				if acked, err := s.sm.ack(h); err == nil {
 					n.acked = acked
 				}
 			}
-			undelivered = s.sm.reset()
 			s.mu.Unlock()
-			s.cfg.Logger.Info("stream resumption failed; binding a new session", "undelivered", len(undelivered))
+			s.cfg.Logger.Info("stream resumption failed; binding a new session")
 		default:
 			return info, nil, fmt.Errorf("%w: unexpected <%s> answering <resume/>", ErrProtocol, el.Name.Local)
 		}
-	} else if resume {
-		s.mu.Lock()
-		undelivered = s.sm.reset()
-		s.mu.Unlock()
 	}
 
 	if !f.Bind {
@@ -473,6 +470,14 @@ func (n *negotiation) bindOrResume(info Info, f stream.Features, resume bool) (I
 		if _, err := n.iq(stanza.NewIQ("set", "sess-1", jid.JID{}, xmlstream.New(stream.NSSession, "session"))); err != nil {
 			return info, undelivered, fmt.Errorf("%w: %w", ErrBind, err)
 		}
+	}
+	if resume {
+		// The previous stream is gone for good only now that a new one is
+		// bound: until then (a bind can fail too) its unacknowledged
+		// stanzas stay queued for the next attempt.
+		s.mu.Lock()
+		undelivered = s.sm.reset()
+		s.mu.Unlock()
 	}
 
 	if f.SM && !s.cfg.DisableSM {
