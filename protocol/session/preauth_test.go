@@ -3,6 +3,7 @@ package session_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -44,8 +45,14 @@ func TestPreAuthRegister(t *testing.T) {
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 			defer cancel()
-			if err := session.PreAuth(ctx, cfg, register); err != nil {
+			var console strings.Builder
+			withConsole := cfg
+			withConsole.Console = &console
+			if err := session.PreAuth(ctx, withConsole, register); err != nil {
 				t.Fatalf("register: %v", err)
+			}
+			if strings.Contains(console.String(), password) || !strings.Contains(console.String(), "<password>[redacted]</password>") {
+				t.Fatalf("the XML console shows the new password:\n%s", console.String())
 			}
 			s := dialT(t, cfg)
 			if got := s.Info().JID.Bare().String(); got != "newbie@"+srv.Domain {

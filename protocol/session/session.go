@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -350,12 +351,41 @@ func (s *Session) tee(dir string, el *xmlstream.Element) {
 	if s.cfg.Console == nil {
 		return
 	}
+	s.teeText(dir, redact(el).String())
+}
+
+// nsRegister is XEP-0077's namespace: registration and password changes
+// carry the password in clear.
+const nsRegister = "jabber:iq:register"
+
+// redact returns el, or a copy with every secret replaced: SASL payloads
+// (proofs of the password) and XEP-0077 passwords, as a legacy field or as
+// a data-form field.
+func redact(el *xmlstream.Element) *xmlstream.Element {
 	if el.Name.Space == sasl.NS && el.Text != "" {
-		// Never show SASL payloads: they carry proofs of the password.
 		el = el.Copy()
 		el.Text = "[redacted]"
+		return el
 	}
-	s.teeText(dir, el.String())
+	if el.Name.Local != "iq" || el.Child(nsRegister, "query") == nil {
+		return el
+	}
+	el = el.Copy()
+	for _, c := range el.Child(nsRegister, "query").Children {
+		switch {
+		case c.Is(nsRegister, "password"):
+			c.Text = "[redacted]"
+		case c.Is("jabber:x:data", "x"):
+			for _, f := range c.Children {
+				if f.Name.Local == "field" && strings.Contains(strings.ToLower(f.Get("var")), "password") {
+					for _, v := range f.Children {
+						v.Text = "[redacted]"
+					}
+				}
+			}
+		}
+	}
+	return el
 }
 
 func (s *Session) teeText(dir, text string) {
