@@ -52,6 +52,7 @@ func ruleCases() []ruleCase {
 		// protocol tier 3: any name not in a lower tier is a feature
 		{pkg: p("mam"), imports: []string{p("session"), p("rsm"), p("form"), p("forward"), p("delay")}},
 		{pkg: p("bookmarks"), imports: []string{p("pubsub")}},
+		{pkg: p("mds"), imports: []string{p("sid")}},
 		{pkg: p("omemo"), imports: []string{"encoding/base64", p("pubsub"), p("stanza"), p("jid")}},
 		{pkg: p("omemo/bundle"), imports: []string{p("omemo")}},
 		{pkg: p("reactions"), imports: []string{p("stanza"), p("mux"), "golang.org/x/text/unicode/norm"}},

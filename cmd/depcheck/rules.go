@@ -63,9 +63,10 @@ func Rules() []Rule {
 const xmpptestRoot = Module + "/protocol/xmpptest"
 
 // buildingBlocks returns the tier-3 packages that other features may build
-// on (DESIGN.md §2, the protocol/<feature> row).
+// on (DESIGN.md §2, the protocol/<feature> row, plus sid: XEP-0359 ids are
+// what archive and read-state features refer to messages by).
 func buildingBlocks() []string {
-	return []string{"forward", "delay", "rsm", "form", "pubsub"}
+	return []string{"forward", "delay", "rsm", "form", "pubsub", "sid"}
 }
 
 // kind is the role of a package within protocol/.
