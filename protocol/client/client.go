@@ -42,6 +42,18 @@ type Config struct {
 	// Addrs lists the local network addresses; nil uses the system's. Tests
 	// replace it to simulate the network going away and coming back.
 	Addrs func() ([]string, error)
+
+	// Store keeps the account's roster, history and outbox. Without a store
+	// the client only connects (as tern-cli connect does): the IM features
+	// register only when there is one.
+	Store Store
+	// Account is the account's id in Store.
+	Account AccountID
+	// Languages are the user's preferred languages, best first (RFC 4647
+	// tags), used to pick among a message's xml:lang alternatives.
+	Languages []string
+	// Now returns the current time (nil: time.Now); tests fix it.
+	Now func() time.Time
 }
 
 // SoftwareInfo is what we answer to XEP-0092 Software Version queries.
@@ -54,8 +66,132 @@ type Client struct {
 	events chan Event
 	kick   chan struct{}
 
-	mu   sync.Mutex // guards sess
-	sess *session.Session
+	hooks hooks // registered once by registerFeatures, read-only afterwards
+
+	// The features' own state; each guards its fields with its own mutex.
+	contactsState *contacts  // contacts.go
+	messagesState *messenger // messaging.go
+
+	mu     sync.Mutex // guards sess, runCtx and tasks
+	sess   *session.Session
+	runCtx context.Context // Run's context, for events from tasks
+	tasks  *taskGroup      // the current connection's tasks, nil when offline
+}
+
+// hooks are the features' entry points into the client's life cycle.
+type hooks struct {
+	// online runs, in order and in one task, after every connection that
+	// did not resume a stream (roster before presence: RFC 6121 §2.2).
+	online []func(ctx context.Context, info session.Info)
+	// acked sees our stanzas the server acknowledged (XEP-0198).
+	acked []func(ctx context.Context, stanzas []*xmlstream.Element)
+	// undelivered sees the stanzas a failed resumption may have lost.
+	undelivered []func(ctx context.Context, stanzas []*xmlstream.Element)
+	// resumed runs, in one task, after a connection that resumed the
+	// stream (state the server resets even then, such as XEP-0352's).
+	resumed []func(ctx context.Context, info session.Info)
+}
+
+// OnResumed registers f to run after each connection that resumed the
+// stream, in a task of that connection.
+func (c *Client) OnResumed(f func(ctx context.Context, info session.Info)) {
+	c.hooks.resumed = append(c.hooks.resumed, f)
+}
+
+// OnOnline registers f to run after each new (not resumed) session, in
+// registration order, in a task of that connection: f may do round trips;
+// its ctx ends with the connection.
+func (c *Client) OnOnline(f func(ctx context.Context, info session.Info)) {
+	c.hooks.online = append(c.hooks.online, f)
+}
+
+// OnAcked registers f to see our stanzas when the server acknowledges them
+// (XEP-0198). It runs on the client loop: it must not wait on the network.
+func (c *Client) OnAcked(f func(ctx context.Context, stanzas []*xmlstream.Element)) {
+	c.hooks.acked = append(c.hooks.acked, f)
+}
+
+// OnUndelivered registers f to see the stanzas a failed stream resumption
+// may have lost (the outbox resends what it owns). It runs on the client
+// loop before the online hooks.
+func (c *Client) OnUndelivered(f func(ctx context.Context, stanzas []*xmlstream.Element)) {
+	c.hooks.undelivered = append(c.hooks.undelivered, f)
+}
+
+// Mux returns the routing table features register their handlers in.
+func (c *Client) Mux() *mux.Mux { return c.mux }
+
+// Go runs f as a task of the current connection: its ctx ends when the
+// connection does, and the client waits for it before reconnecting. It
+// reports false (and does not run f) when there is no connection. Handlers
+// use it for round trips, so they never wait on the network themselves.
+func (c *Client) Go(f func(ctx context.Context)) bool {
+	c.mu.Lock()
+	t := c.tasks
+	c.mu.Unlock()
+	return t != nil && t.goTask(f)
+}
+
+// Emit reports an event to the application. It waits for the reader (the
+// channel has room for bursts) and gives up only when Run ends.
+func (c *Client) Emit(e Event) {
+	c.mu.Lock()
+	ctx := c.runCtx
+	c.mu.Unlock()
+	if ctx == nil {
+		return
+	}
+	c.emit(ctx, e)
+}
+
+// lifecycle returns the hooks to run after a connection: the online hooks
+// for a new session, the resumed hooks for a resumed stream.
+func (c *Client) lifecycle(info session.Info) []func(context.Context, session.Info) {
+	if info.Resumed {
+		return c.hooks.resumed
+	}
+	return c.hooks.online
+}
+
+// now returns the current time.
+func (c *Client) now() time.Time {
+	if c.cfg.Now != nil {
+		return c.cfg.Now()
+	}
+	return time.Now()
+}
+
+// taskGroup owns the tasks of one connection.
+type taskGroup struct {
+	ctx    context.Context
+	cancel context.CancelFunc
+	mu     sync.Mutex // guards closed and the WaitGroup's Add
+	closed bool
+	wg     sync.WaitGroup
+}
+
+func newTaskGroup(parent context.Context) *taskGroup {
+	ctx, cancel := context.WithCancel(parent)
+	return &taskGroup{ctx: ctx, cancel: cancel}
+}
+
+func (g *taskGroup) goTask(f func(ctx context.Context)) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed {
+		return false
+	}
+	g.wg.Go(func() { f(g.ctx) })
+	return true
+}
+
+// stop cancels the tasks and waits for them.
+func (g *taskGroup) stop() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
+	g.cancel()
+	g.wg.Wait()
 }
 
 // ErrOffline: the account is not connected and nothing could be queued.
@@ -81,7 +217,10 @@ func New(cfg Config) *Client {
 	if cfg.Addrs == nil {
 		cfg.Addrs = localAddrs
 	}
-	c := &Client{cfg: cfg, mux: mux.New(), events: make(chan Event, 256), kick: make(chan struct{}, 1)}
+	c := &Client{
+		cfg: cfg, mux: mux.New(), events: make(chan Event, 256), kick: make(chan struct{}, 1),
+		contactsState: newContacts(), messagesState: newMessenger(),
+	}
 	registerFeatures(c)
 	return c
 }
@@ -152,6 +291,9 @@ func Permanent(err error) bool {
 // returns that error, after an Event with the same error).
 func (c *Client) Run(ctx context.Context) error {
 	defer close(c.events)
+	c.mu.Lock()
+	c.runCtx = ctx
+	c.mu.Unlock()
 	attempt := 0
 	for {
 		c.emit(ctx, Connecting{Attempt: attempt + 1})
@@ -174,11 +316,32 @@ func (c *Client) Run(ctx context.Context) error {
 			continue
 		}
 		attempt = 0
+		tasks := newTaskGroup(ctx)
+		c.mu.Lock()
+		c.tasks = tasks
+		c.mu.Unlock()
 		c.emit(ctx, Online{Info: info})
 		if len(undelivered) > 0 {
+			for _, h := range c.hooks.undelivered {
+				h(ctx, undelivered)
+			}
 			c.emit(ctx, Undelivered{Stanzas: undelivered})
 		}
+		if hs := c.lifecycle(info); len(hs) > 0 {
+			tasks.goTask(func(ctx context.Context) {
+				for _, h := range hs {
+					if ctx.Err() != nil {
+						return
+					}
+					h(ctx, info)
+				}
+			})
+		}
 		err = c.pump(ctx)
+		c.mu.Lock()
+		c.tasks = nil
+		c.mu.Unlock()
+		tasks.stop()
 		if ctx.Err() != nil {
 			c.closeSession()
 			return nil
@@ -223,6 +386,9 @@ func (c *Client) pump(ctx context.Context) error {
 			case it.Err != nil:
 				return it.Err
 			case it.Acked != nil:
+				for _, h := range c.hooks.acked {
+					h(ctx, it.Acked)
+				}
 				c.emit(ctx, Acked{Stanzas: it.Acked})
 			case it.Stanza != nil:
 				reply, handled := c.mux.Route(ctx, it.Stanza)

@@ -12,6 +12,12 @@ import (
 // registers its handlers and its service discovery feature here.
 func registerFeatures(c *Client) {
 	m := c.mux
+	if c.cfg.Store != nil {
+		// The IM features persist what they learn; without a store the
+		// client only keeps a connection (tern-cli connect).
+		registerContacts(c)  // contacts.go: roster, subscriptions, presence, caps, blocking, vCard, avatars
+		registerMessaging(c) // messaging.go: inbound pipeline, outbox, receipts, markers, chat states, …
+	}
 	// XEP-0199: answer pings.
 	m.HandleIQ("get", ping.NS, "ping", ping.Handle)
 	m.AddFeature(ping.NS)
