@@ -327,12 +327,14 @@ func (t *Tx) writeBatch(ctx context.Context, msgs []client.Message, fresh []int,
 	}
 	for _, mg := range merges {
 		// xml_id NULL means "the same as origin_id": when a message gains
-		// an origin-id, keep its id attribute as it was.
+		// an origin-id, keep its id attribute as it was. Rows with nothing
+		// to gain are not rewritten (the usual duplicate of an archive
+		// page already has both).
 		if _, err := t.exec(ctx, `UPDATE OR IGNORE messages SET
 				xml_id = CASE WHEN origin_id IS NULL AND ?1 IS NOT NULL THEN coalesce(xml_id, '') ELSE xml_id END,
 				origin_id = coalesce(origin_id, ?1),
 				server_ts = coalesce(server_ts, ?2)
-			WHERE id = ?3`, nullString(mg.origin), micros(mg.server), mg.id); err != nil {
+			WHERE id = ?3 AND (origin_id IS NULL AND ?1 IS NOT NULL OR server_ts IS NULL AND ?2 IS NOT NULL)`, nullString(mg.origin), micros(mg.server), mg.id); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
 	}
