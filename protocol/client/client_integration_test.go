@@ -199,3 +199,26 @@ func TestWrongPasswordIsPermanent(t *testing.T) {
 		t.Fatalf("Run = %v, failed event %v", err, failed)
 	}
 }
+
+// TestReconnectAfterPasswordChange: after ChangePassword the running client
+// signs in with the new password when its connection is cut (resuming the
+// stream authenticates again).
+func TestReconnectAfterPasswordChange(t *testing.T) {
+	srv := xmpptest.StartProsody(t, xmpptest.Options{})
+	srv.CreateAccount(t, "erin", password)
+	proxy := xmpptest.NewProxy(t, srv.Addr())
+	c := client.New(client.Config{
+		Session:    sessionConfig(srv, "erin", "p", proxy.Addr()),
+		MinBackoff: 50 * time.Millisecond, MaxBackoff: time.Second,
+	})
+	runClient(t, c)
+	waitFor[client.Online](t, c)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	if err := c.ChangePassword(ctx, "brand new secret"); err != nil {
+		t.Fatalf("change password: %v", err)
+	}
+	proxy.Cut()
+	waitFor[client.Offline](t, c)
+	waitFor[client.Online](t, c)
+}

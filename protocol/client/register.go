@@ -145,6 +145,10 @@ func (c *Client) ChangePassword(ctx context.Context, newPassword string) error {
 		}
 		return fmt.Errorf("change password: %w", err)
 	}
+	// Reconnections must sign in with the new password from now on.
+	if s := c.Session(); s != nil {
+		s.SetPassword(newPassword)
+	}
 	return nil
 }
 

@@ -329,7 +329,7 @@ func featureList(f stream.Features) []string {
 func (n *negotiation) authenticate(info *Info, f stream.Features) error {
 	cs := info.TLS
 	cl, err := sasl.Select(sasl.ParseOffer(f.Raw), sasl.Policy{Allow: n.s.cfg.Mechanisms, TLS: &cs},
-		sasl.Credentials{Username: n.s.cfg.JID.Local(), Password: n.s.cfg.Password})
+		sasl.Credentials{Username: n.s.cfg.JID.Local(), Password: n.s.password()})
 	if err != nil {
 		return err
 	}

@@ -218,6 +218,21 @@ func (s *Session) SendNonza(el *xmlstream.Element) error {
 	return nil
 }
 
+// SetPassword replaces the password used by later reconnections, after the
+// account's password was changed (XEP-0077 §3.3).
+func (s *Session) SetPassword(password string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cfg.Password = password
+}
+
+// password returns the current password.
+func (s *Session) password() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg.Password
+}
+
 // NewID returns a fresh stanza id, unique within this session.
 func (s *Session) NewID() string {
 	return "t" + strconv.FormatUint(s.ids.Add(1), 36)
