@@ -52,8 +52,9 @@ func (e *env) cmdAccountAdd(ctx context.Context, args []string) error {
 	if *resource == "" {
 		*resource = addr.Resource()
 	}
-	db, err := e.store(ctx)
-	if err != nil {
+	// Open the store first: a locked or unreadable database fails before
+	// anything is sent to the server.
+	if _, err := e.store(ctx); err != nil {
 		return err
 	}
 	if _, err := e.findAccount(ctx, addr.Bare()); err == nil {
@@ -68,29 +69,40 @@ func (e *env) cmdAccountAdd(ctx context.Context, args []string) error {
 	if err := e.verify(ctx, addr, pw, *server); err != nil {
 		return err
 	}
+	return e.storeNewAccount(ctx, client.Account{
+		JID: addr.Bare(), Resource: *resource, Server: *server, DisplayName: *name, Enabled: true,
+	}, pw)
+}
+
+// storeNewAccount stores a verified account: its settings in the database
+// and its password in the keyring. Without a keyring it warns and keeps the
+// account (commands then need --password-stdin); if the keyring refuses for
+// another reason, the account is removed again so nothing is half added.
+func (e *env) storeNewAccount(ctx context.Context, a client.Account, pw string) error {
+	db, err := e.store(ctx)
+	if err != nil {
+		return err
+	}
 	var id client.AccountID
 	err = db.Update(ctx, func(tx client.Tx) error {
 		var err error
-		id, err = tx.PutAccount(ctx, client.Account{
-			JID: addr.Bare(), Resource: *resource, Server: *server, DisplayName: *name, Enabled: true,
-		})
+		id, err = tx.PutAccount(ctx, a)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("account add: %w", err)
+		return fmt.Errorf("store the account: %w", err)
 	}
-	err = e.keyring().SetPassword(ctx, addr, pw)
+	err = e.keyring().SetPassword(ctx, a.JID, pw)
 	switch {
 	case errors.Is(err, client.ErrNoKeyring):
 		fmt.Fprintf(e.stderr, "tern-cli: warning: no keyring (%v): the password was not stored; give --password-stdin to commands that connect\n", err)
 	case err != nil:
-		// Without its password the account would be half added.
 		if derr := db.Update(ctx, func(tx client.Tx) error { return tx.DeleteAccount(ctx, id) }); derr != nil {
 			e.log.Warn("could not undo adding the account", "err", derr)
 		}
-		return fmt.Errorf("account add: store the password: %w", err)
+		return fmt.Errorf("store the password: %w", err)
 	}
-	fmt.Fprintf(e.stdout, "added %s\n", addr.Bare())
+	fmt.Fprintf(e.stdout, "added %s\n", a.JID)
 	return nil
 }
 

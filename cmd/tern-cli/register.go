@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/tern-im/tern/protocol/client"
-	"github.com/tern-im/tern/protocol/jid"
 )
 
 // fieldFlags collects repeated --field name=value flags.
@@ -78,36 +77,7 @@ func (e *env) cmdRegister(ctx context.Context, args []string) error {
 	if !*save {
 		return nil
 	}
-	return e.storeNewAccount(ctx, addr.Bare(), pw, *server)
-}
-
-// storeNewAccount stores a verified account and its password.
-func (e *env) storeNewAccount(ctx context.Context, addr jid.JID, pw, server string) error {
-	db, err := e.store(ctx)
-	if err != nil {
-		return err
-	}
-	var id client.AccountID
-	err = db.Update(ctx, func(tx client.Tx) error {
-		var err error
-		id, err = tx.PutAccount(ctx, client.Account{JID: addr, Server: server, Enabled: true})
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("store the account: %w", err)
-	}
-	err = e.keyring().SetPassword(ctx, addr, pw)
-	switch {
-	case errors.Is(err, client.ErrNoKeyring):
-		fmt.Fprintf(e.stderr, "tern-cli: warning: no keyring (%v): the password was not stored; give --password-stdin to commands that connect\n", err)
-	case err != nil:
-		if derr := db.Update(ctx, func(tx client.Tx) error { return tx.DeleteAccount(ctx, id) }); derr != nil {
-			e.log.Warn("could not undo adding the account", "err", derr)
-		}
-		return fmt.Errorf("store the password: %w", err)
-	}
-	fmt.Fprintf(e.stdout, "added %s\n", addr)
-	return nil
+	return e.storeNewAccount(ctx, client.Account{JID: addr.Bare(), Server: *server, Enabled: true}, pw)
 }
 
 // fillRegistration answers what the server asks for: the --field values,
