@@ -68,6 +68,23 @@ func (w *mtWire) count(parts ...string) int {
 }
 
 // wait waits for a line that contains every one of parts and returns it.
+// waitMore waits until more than n lines match all parts.
+func (w *mtWire) waitMore(t testing.TB, n int, parts ...string) {
+	t.Helper()
+	timeout := time.After(mtTimeout)
+	for {
+		lines, next := w.matching(parts...)
+		if len(lines) > n {
+			return
+		}
+		select {
+		case <-next:
+		case <-timeout:
+			t.Fatalf("timed out waiting for more than %d lines with %q", n, parts)
+		}
+	}
+}
+
 func (w *mtWire) wait(t testing.TB, parts ...string) string {
 	t.Helper()
 	timeout := time.After(mtTimeout)
@@ -783,9 +800,13 @@ func testMessaging(t *testing.T, srv *xmpptest.Server) {
 		proxy.Refuse(true)
 		proxy.Cut()
 		proxy.Stall(false)
+		bobPresences := bob.wire.count("SEND", "<presence")
 		restart := time.Now()
 		srv.Restart(t) // the server forgets the stream: it cannot be resumed
 		t.Logf("server restart took %v", time.Since(restart).Round(time.Millisecond))
+		// Let bob come back (his initial presence sent) before alice does, so
+		// the resend reaches him live; what is tested is alice's resend.
+		bob.wire.waitMore(t, bobPresences, "SEND", "<presence")
 		proxy.Refuse(false)
 		alice2.c.NetworkChanged()
 		bob.waitBody("across the restart")

@@ -459,7 +459,7 @@ func (n *negotiation) bindOrResume(info Info, f stream.Features, resume bool) (I
 	}
 	res, err := n.iq(stanza.NewIQ("set", "bind-1", jid.JID{}, bind))
 	if err != nil {
-		return info, undelivered, fmt.Errorf("%w: %w", ErrBind, err)
+		return info, undelivered, bindErr(err)
 	}
 	full, err := jid.Parse(res.Child(stream.NSBind, "bind").ChildText(stream.NSBind, "jid"))
 	if err != nil || full.Bare() != s.cfg.JID.Bare() || full.Resource() == "" {
@@ -468,7 +468,7 @@ func (n *negotiation) bindOrResume(info Info, f stream.Features, resume bool) (I
 	info.JID = full
 	if f.Session && !f.SessionOptional {
 		if _, err := n.iq(stanza.NewIQ("set", "sess-1", jid.JID{}, xmlstream.New(stream.NSSession, "session"))); err != nil {
-			return info, undelivered, fmt.Errorf("%w: %w", ErrBind, err)
+			return info, undelivered, bindErr(err)
 		}
 	}
 	if resume {
@@ -506,6 +506,18 @@ func (n *negotiation) bindOrResume(info Info, f stream.Features, resume bool) (I
 		}
 	}
 	return info, undelivered, nil
+}
+
+// bindErr classifies a failed bind: a refusal by the server (a stanza error
+// other than a temporary one) is ErrBind, which needs the user; a temporary
+// error or a connection that broke meanwhile is not, so the client simply
+// tries again.
+func bindErr(err error) error {
+	var se *stanza.Error
+	if errors.As(err, &se) && se.Type != "wait" { // RFC 6120 §8.3.2: wait = retry later
+		return fmt.Errorf("%w: %w", ErrBind, err)
+	}
+	return fmt.Errorf("bind a resource: %w", err)
 }
 
 // iq performs a request/response during negotiation (before the reader
