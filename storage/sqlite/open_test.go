@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -56,24 +55,6 @@ func TestDefaultPathByPlatform(t *testing.T) {
 			t.Errorf("%s: got %q, %v; want %q", tt.goos, got, err, tt.want)
 		}
 	}
-}
-
-func TestDefaultPathFromEnvironment(t *testing.T) {
-	if runtime.GOOS != "linux" {
-		t.Skip("the environment variables below are Linux's")
-	}
-	dir := t.TempDir()
-	t.Setenv("XDG_DATA_HOME", dir)
-	p, err := sqlite.DefaultPath()
-	if err != nil || p != filepath.Join(dir, "tern", "tern.db") {
-		t.Fatalf("DefaultPath = %q, %v", p, err)
-	}
-	// Open creates the directory.
-	db := openAt(t, p, sqlite.Options{})
-	if fi, err := os.Stat(filepath.Dir(p)); err != nil || fi.Mode().Perm() != 0o700 {
-		t.Fatalf("data directory: %v, %v", fi, err)
-	}
-	db.Close()
 }
 
 func TestOpenSettings(t *testing.T) {
