@@ -80,7 +80,7 @@ func (t *Tx) Account(ctx context.Context, id client.AccountID) (client.Account, 
 
 // PutAccount adds (a.ID == 0) or updates an account and returns its ID.
 func (t *Tx) PutAccount(ctx context.Context, a client.Account) (client.AccountID, error) {
-	if err := t.writable("put account"); err != nil {
+	if err := t.writable(ctx, "put account"); err != nil {
 		return 0, err
 	}
 	j, err := bareJID("account", a.JID)
@@ -115,7 +115,7 @@ func (t *Tx) PutAccount(ctx context.Context, a client.Account) (client.AccountID
 
 // DeleteAccount deletes an account and everything stored for it.
 func (t *Tx) DeleteAccount(ctx context.Context, id client.AccountID) error {
-	if err := t.writable("delete account"); err != nil {
+	if err := t.writable(ctx, "delete account"); err != nil {
 		return err
 	}
 	n, err := affected(t.exec(ctx, `DELETE FROM accounts WHERE id = ?`, id))

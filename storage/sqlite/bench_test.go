@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -279,61 +280,87 @@ func BenchmarkSearch(b *testing.B) {
 
 // BenchmarkInsertMessages imports archive pages of 100 messages, 10 of
 // which were already stored (overlap between live traffic and catch-up),
-// into a new database and into a copy of the 1,000,000-message one.
+// into a new database and into a copy of the 1,000,000-message one. One op
+// is one page. The sub-benchmarks commit every page on its own (tx1, as a
+// live page or the sync engine's first page), or N pages per transaction
+// (txN: N InsertMessages calls in one transaction, as the sync engine does
+// during catch-up; callN: the N pages concatenated into one call).
 func BenchmarkInsertMessages(b *testing.B) {
 	for _, target := range []string{"new", "1M"} {
-		b.Run(target, func(b *testing.B) {
-			path := filepath.Join(b.TempDir(), "tern.db")
-			h := &benchHistory{me: "me@example.org"}
-			if target == "1M" {
-				src := benchDB(b, 1_000_000)
-				copyFile(b, src.path, path)
-				h = src
-				h.path = path
-			}
-			db := openAt(b, path, sqlite.Options{})
-			if target == "new" {
-				h.fill(b, db)
-			}
-			g := newGenerator(uint64(time.Now().UnixNano()), benchConversations)
-			g.now = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-			// Pages are made before the clock starts: page i has 90 new
-			// messages and 10 of page i-1 again.
-			pages := make([][]client.Message, b.N+1)
-			pages[0] = g.page(h.me, h.convs, h.peers, 100)
-			for i := 1; i <= b.N; i++ {
-				p := append(g.page(h.me, h.convs, h.peers, 90), pages[i-1][:10]...)
-				rand.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
-				pages[i] = p
-			}
-			if _, err := db.InsertMessages(b.Context(), pages[0]); err != nil {
-				b.Fatal(err)
-			}
-			msgs, dups := 0, 0
-			cpu0 := cpuTime()
-			b.ResetTimer()
-			for i := 1; i <= b.N; i++ {
-				res, err := db.InsertMessages(b.Context(), pages[i])
+		for _, mode := range []struct {
+			name    string
+			perTx   int
+			oneCall bool
+		}{{"tx1", 1, false}, {"tx10", 10, false}, {"call10", 10, true}} {
+			b.Run(target+"/"+mode.name, func(b *testing.B) {
+				benchInsert(b, target, mode.perTx, mode.oneCall)
+			})
+		}
+	}
+}
+
+func benchInsert(b *testing.B, target string, perTx int, oneCall bool) {
+	path := filepath.Join(b.TempDir(), "tern.db")
+	h := &benchHistory{me: "me@example.org"}
+	if target == "1M" {
+		src := benchDB(b, 1_000_000)
+		copyFile(b, src.path, path)
+		h = src
+		h.path = path
+	}
+	db := openAt(b, path, sqlite.Options{})
+	if target == "new" {
+		h.fill(b, db)
+	}
+	g := newGenerator(uint64(time.Now().UnixNano()), benchConversations)
+	g.now = time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	// Pages are made before the clock starts: page i has 90 new messages
+	// and 10 of page i-1 again.
+	pages := make([][]client.Message, b.N+1)
+	pages[0] = g.page(h.me, h.convs, h.peers, 100)
+	for i := 1; i <= b.N; i++ {
+		p := append(g.page(h.me, h.convs, h.peers, 90), pages[i-1][:10]...)
+		rand.Shuffle(len(p), func(i, j int) { p[i], p[j] = p[j], p[i] })
+		pages[i] = p
+	}
+	if _, err := db.InsertMessages(b.Context(), pages[0]); err != nil {
+		b.Fatal(err)
+	}
+	msgs, dups := 0, 0
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 1; i <= b.N; i += perTx {
+		batch := pages[i:min(i+perTx, b.N+1)]
+		if oneCall {
+			batch = [][]client.Message{slices.Concat(batch...)}
+		}
+		err := db.Update(b.Context(), func(tx client.Tx) error {
+			for _, p := range batch {
+				res, err := tx.InsertMessages(b.Context(), p)
 				if err != nil {
-					b.Fatal(err)
+					return err
 				}
 				for _, r := range res {
 					if r.Duplicate {
 						dups++
 					}
 				}
-				msgs += len(pages[i])
+				msgs += len(p)
 			}
-			b.StopTimer()
-			cpu := cpuTime() - cpu0
-			if dups != 10*b.N {
-				b.Fatalf("%d duplicates detected in %d pages, want %d", dups, b.N, 10*b.N)
-			}
-			b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
-			if cpu > 0 {
-				b.ReportMetric(float64(msgs)/cpu.Seconds(), "msgs/cpu-s")
-			}
+			return nil
 		})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	cpu := cpuTime() - cpu0
+	if dups != 10*b.N {
+		b.Fatalf("%d duplicates detected in %d pages, want %d", dups, b.N, 10*b.N)
+	}
+	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(msgs)/cpu.Seconds(), "msgs/cpu-s")
 	}
 }
 

@@ -32,7 +32,7 @@ func (t *Tx) Blocklist(ctx context.Context, acct client.AccountID) ([]jid.JID, e
 
 // SetBlocklist replaces the list.
 func (t *Tx) SetBlocklist(ctx context.Context, acct client.AccountID, jids []jid.JID) error {
-	if err := t.writable("set blocklist"); err != nil {
+	if err := t.writable(ctx, "set blocklist"); err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM blocklist WHERE account = ?`, acct); err != nil {
@@ -43,7 +43,7 @@ func (t *Tx) SetBlocklist(ctx context.Context, acct client.AccountID, jids []jid
 
 // Block adds JIDs to the list.
 func (t *Tx) Block(ctx context.Context, acct client.AccountID, jids ...jid.JID) error {
-	if err := t.writable("block"); err != nil {
+	if err := t.writable(ctx, "block"); err != nil {
 		return err
 	}
 	return t.block(ctx, "block", acct, jids)
@@ -66,7 +66,7 @@ func (t *Tx) block(ctx context.Context, op string, acct client.AccountID, jids [
 
 // Unblock removes JIDs from the list; none means all.
 func (t *Tx) Unblock(ctx context.Context, acct client.AccountID, jids ...jid.JID) error {
-	if err := t.writable("unblock"); err != nil {
+	if err := t.writable(ctx, "unblock"); err != nil {
 		return err
 	}
 	if len(jids) == 0 {

@@ -28,7 +28,7 @@ func (t *Tx) DiscoInfo(ctx context.Context, algo, ver string) ([]byte, error) {
 
 // PutDiscoInfo caches a verified disco#info result.
 func (t *Tx) PutDiscoInfo(ctx context.Context, algo, ver string, info []byte) error {
-	if err := t.writable("put disco info"); err != nil {
+	if err := t.writable(ctx, "put disco info"); err != nil {
 		return err
 	}
 	if algo == "" || ver == "" || len(info) == 0 {
@@ -56,7 +56,7 @@ func (t *Tx) Avatar(ctx context.Context, hash string) (client.Avatar, error) {
 
 // PutAvatar stores an avatar whose Hash is the SHA-1 of its Data.
 func (t *Tx) PutAvatar(ctx context.Context, a client.Avatar) error {
-	if err := t.writable("put avatar"); err != nil {
+	if err := t.writable(ctx, "put avatar"); err != nil {
 		return err
 	}
 	sum := sha1.Sum(a.Data)
@@ -86,7 +86,7 @@ func (t *Tx) ContactAvatar(ctx context.Context, acct client.AccountID, contact j
 // SetContactAvatar records a contact's avatar hash and deletes avatars no
 // contact uses any more.
 func (t *Tx) SetContactAvatar(ctx context.Context, acct client.AccountID, contact jid.JID, hash string) error {
-	if err := t.writable("set contact avatar"); err != nil {
+	if err := t.writable(ctx, "set contact avatar"); err != nil {
 		return err
 	}
 	if contact.IsZero() {

@@ -31,7 +31,7 @@ func scanConversation(sc interface{ Scan(...any) error }) (client.Conversation, 
 // EnsureConversation returns the conversation of acct with peer, creating
 // it when needed.
 func (t *Tx) EnsureConversation(ctx context.Context, acct client.AccountID, peer jid.JID, kind client.ConversationKind) (client.ConversationID, error) {
-	if err := t.writable("ensure conversation"); err != nil {
+	if err := t.writable(ctx, "ensure conversation"); err != nil {
 		return 0, err
 	}
 	p, err := bareJID("peer", peer)
@@ -91,7 +91,7 @@ func (t *Tx) Conversations(ctx context.Context, acct client.AccountID) ([]client
 
 // SetEncryption records the user's encryption choice.
 func (t *Tx) SetEncryption(ctx context.Context, conv client.ConversationID, p client.EncryptionPolicy) error {
-	if err := t.writable("set encryption"); err != nil {
+	if err := t.writable(ctx, "set encryption"); err != nil {
 		return err
 	}
 	if p > client.EncryptionDisabled {
@@ -110,7 +110,7 @@ func (t *Tx) SetEncryption(ctx context.Context, conv client.ConversationID, p cl
 // SetLastRead moves the read position forward to msg and recounts the
 // unread messages after it.
 func (t *Tx) SetLastRead(ctx context.Context, conv client.ConversationID, msg client.MessageID) error {
-	if err := t.writable("set last read"); err != nil {
+	if err := t.writable(ctx, "set last read"); err != nil {
 		return err
 	}
 	var ts int64

@@ -21,8 +21,11 @@
 // recorded in the schema_version table.
 //
 // Message bodies are indexed with FTS5 (unicode61 tokenizer, diacritics
-// removed) by triggers, and timelines are paged by (time, id) keys, never
-// by OFFSET. Private keys and session records are sealed with the
+// removed) by triggers, except for the batches of [Tx.InsertMessages]:
+// those are indexed together when their transaction commits (or before any
+// other write in it), so that an archive catch-up committing several pages
+// per transaction writes one full-text segment per transaction, not one
+// per page. Timelines are paged by (time, id) keys, never by OFFSET. Private keys and session records are sealed with the
 // [Sealer] given in [Options] before they are written; without one, the
 // OMEMO methods that need secrets fail with [ErrNoSealer].
 package sqlite

@@ -167,3 +167,19 @@ func ctx(t testing.TB) context.Context { return t.Context() }
 
 // sprintAll formats a value with its fields, for comparisons.
 func sprintAll(v any) string { return fmt.Sprintf("%+v", v) }
+
+// latest returns the newest page (up to 100 messages) of conv, oldest
+// first.
+func (e *env) latest(conv client.ConversationID) []client.Message {
+	e.t.Helper()
+	var page []client.Message
+	err := e.db.View(e.t.Context(), func(tx client.Tx) error {
+		var err error
+		page, err = tx.LatestPage(e.t.Context(), conv, 100)
+		return err
+	})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return page
+}

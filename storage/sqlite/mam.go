@@ -40,7 +40,7 @@ func (t *Tx) MAMCursor(ctx context.Context, acct client.AccountID, archive, with
 
 // PutMAMCursor stores a cursor.
 func (t *Tx) PutMAMCursor(ctx context.Context, acct client.AccountID, c client.MAMCursor) error {
-	if err := t.writable("put mam cursor"); err != nil {
+	if err := t.writable(ctx, "put mam cursor"); err != nil {
 		return err
 	}
 	a, err := bareJID("archive", c.Archive)

@@ -92,10 +92,13 @@ func (t *Tx) insertRows(ctx context.Context, prefix string, cols int, args []any
 
 // The dedupe lookups of a batch: one index probe per key.
 const (
-	lookupStanzaIDsSQL = `SELECT stanza_id, message FROM message_stanza_ids
-		WHERE archive = ? AND stanza_id IN (SELECT value FROM json_each(?))`
-	lookupOriginIDsSQL = `SELECT conversation, sender, origin_id, id FROM messages
-		WHERE (conversation, sender, origin_id) IN (SELECT value ->> 0, value ->> 1, value ->> 2 FROM json_each(?))`
+	// A message's first stanza-id is in its row, further ones in
+	// message_stanza_ids (migrations/0004_import.sql).
+	lookupStanzaIDsSQL = `SELECT m.stanza_id, m.id FROM json_each(?2) j CROSS JOIN messages m ON m.archive = ?1 AND m.stanza_id = j.value
+		UNION ALL
+		SELECT s.stanza_id, s.message FROM json_each(?2) j CROSS JOIN message_stanza_ids s ON s.archive = ?1 AND s.stanza_id = j.value`
+	lookupOriginIDsSQL = `SELECT m.conversation, m.sender, m.origin_id, m.id FROM json_each(?) j CROSS JOIN messages m
+		ON m.conversation = j.value ->> 0 AND m.sender = j.value ->> 1 AND m.origin_id = j.value ->> 2`
 )
 
 type sidKey struct {
@@ -123,9 +126,11 @@ func (c *convState) after(ts int64, id client.MessageID) bool {
 	return !c.lastReadTS.Valid || ts > c.lastReadTS.Int64 || (ts == c.lastReadTS.Int64 && int64(id) > c.lastReadID)
 }
 
-// messageTime is the timeline position of a new message.
+// messageTime is the timeline position of a new message: the position the
+// engine chose (Time), else the first known of its server, sent and
+// received times.
 func messageTime(m *client.Message) time.Time {
-	for _, t := range []time.Time{m.Server, m.Sent, m.Received} {
+	for _, t := range []time.Time{m.Time, m.Server, m.Sent, m.Received} {
 		if !t.IsZero() {
 			return t
 		}
@@ -190,10 +195,14 @@ func nullInt(v uint32) any {
 //
 // The work is done in a handful of statements per batch, not per message:
 // one lookup of the batch's stanza-ids per archive, one of its origin-ids,
-// and multi-row INSERTs.
+// and multi-row INSERTs. The bodies are indexed for search when the
+// transaction commits, once for all its batches: an archive catch-up is
+// fastest with several pages (about 1,000 messages) per transaction,
+// given here at once or in several calls (BENCHMARKS.md).
 func (t *Tx) InsertMessages(ctx context.Context, msgs []client.Message) ([]client.InsertResult, error) {
-	if err := t.writable("insert messages"); err != nil {
-		return nil, err
+	// Not t.writable: that would index the previous batches now.
+	if t.ro {
+		return nil, fmt.Errorf("insert messages: %w", ErrReadOnly)
 	}
 	if len(msgs) == 0 {
 		return nil, nil
@@ -279,10 +288,13 @@ func (t *Tx) InsertMessages(ctx context.Context, msgs []client.Message) ([]clien
 				merges = append(merges, merge{dup, m.OriginID, m.Server})
 			}
 		}
-		for _, k := range sids[i] {
+		for j, k := range sids[i] {
 			if _, hit := found[k]; !hit {
 				found[k] = id
-				sidRows = append(sidRows, k.archive, k.id, id)
+				// A new message keeps its first stanza-id in its row.
+				if dup != 0 || j > 0 {
+					sidRows = append(sidRows, k.archive, k.id, id)
+				}
 			}
 		}
 		if m.OriginID != "" {
@@ -297,7 +309,7 @@ func (t *Tx) InsertMessages(ctx context.Context, msgs []client.Message) ([]clien
 	if _, err := t.exec(ctx, `SAVEPOINT insert_messages`); err != nil {
 		return nil, fmt.Errorf("insert messages: %w", err)
 	}
-	if err := t.writeBatch(ctx, msgs, fresh, results, convs, sidRows, merges); err != nil {
+	if err := t.writeBatch(ctx, msgs, fresh, sids, results, convs, sidRows, merges); err != nil {
 		if _, rerr := t.exec(ctx, `ROLLBACK TO insert_messages`); rerr != nil {
 			return nil, fmt.Errorf("insert messages: %w (and rolling back: %w)", err, rerr)
 		}
@@ -307,8 +319,18 @@ func (t *Tx) InsertMessages(ctx context.Context, msgs []client.Message) ([]clien
 	if _, err := t.exec(ctx, `RELEASE insert_messages`); err != nil {
 		return nil, fmt.Errorf("insert messages: %w", err)
 	}
+	if len(fresh) > 0 {
+		t.deferFTS(idRange{results[fresh[0]].ID, results[fresh[len(fresh)-1]].ID})
+	}
 	return results, nil
 }
+
+// takesServerTime is the SQL condition under which a stored message takes
+// the server time ?2 of a copy as its time and timeline position: it had
+// none, or its position is not a server time (a live message placed by
+// arrival), or ?2 refines its whole-second server time.
+const takesServerTime = `?2 IS NOT NULL AND (server_ts IS NULL OR ts <> server_ts OR
+	server_ts / 1000000 = ?2 / 1000000 AND server_ts <> ?2)`
 
 type merge struct {
 	id     client.MessageID
@@ -317,9 +339,9 @@ type merge struct {
 }
 
 // writeBatch writes what InsertMessages decided.
-func (t *Tx) writeBatch(ctx context.Context, msgs []client.Message, fresh []int, results []client.InsertResult,
+func (t *Tx) writeBatch(ctx context.Context, msgs []client.Message, fresh []int, sids [][]sidKey, results []client.InsertResult,
 	convs map[client.ConversationID]*convState, sidRows []any, merges []merge) error {
-	if err := t.insertFresh(ctx, msgs, fresh, results, convs); err != nil {
+	if err := t.insertFresh(ctx, msgs, fresh, sids, results, convs); err != nil {
 		return err
 	}
 	if err := t.insertRows(ctx, `INSERT OR IGNORE INTO message_stanza_ids (archive, stanza_id, message)`, 3, sidRows); err != nil {
@@ -330,11 +352,21 @@ func (t *Tx) writeBatch(ctx context.Context, msgs []client.Message, fresh []int,
 		// an origin-id, keep its id attribute as it was. Rows with nothing
 		// to gain are not rewritten (the usual duplicate of an archive
 		// page already has both).
+		// A message that gains the server's time takes its place in the
+		// server's order (takesServerTime): a live copy was placed by its
+		// arrival, later than the server's time, possibly after messages
+		// the server archived before it (XEP-0313: the archive's order is
+		// the conversation's). A server time within the same second as the
+		// stored one refines it: servers that stamp whole seconds (Prosody)
+		// get sub-second positions from the archive's order (the engine
+		// spaces results of one second 1 µs apart).
 		if _, err := t.exec(ctx, `UPDATE OR IGNORE messages SET
 				xml_id = CASE WHEN origin_id IS NULL AND ?1 IS NOT NULL THEN coalesce(xml_id, '') ELSE xml_id END,
 				origin_id = coalesce(origin_id, ?1),
-				server_ts = coalesce(server_ts, ?2)
-			WHERE id = ?3 AND (origin_id IS NULL AND ?1 IS NOT NULL OR server_ts IS NULL AND ?2 IS NOT NULL)`, nullString(mg.origin), micros(mg.server), mg.id); err != nil {
+				ts = CASE WHEN `+takesServerTime+` THEN ?2 ELSE ts END,
+				server_ts = CASE WHEN `+takesServerTime+` THEN ?2 ELSE server_ts END
+			WHERE id = ?3 AND (origin_id IS NULL AND ?1 IS NOT NULL OR `+takesServerTime+`)`,
+			nullString(mg.origin), micros(mg.server), mg.id); err != nil {
 			return fmt.Errorf("merge: %w", err)
 		}
 	}
@@ -456,14 +488,14 @@ func (t *Tx) nextMessageID(ctx context.Context) (client.MessageID, error) {
 
 const insertMessagePrefix = `INSERT INTO messages (id, conversation, ts, direction, type, sender, origin_id, xml_id,
 	sent_ts, server_ts, received_ts, body, lang, thread, reply_to, reply_id, state, failure, replaces,
-	retracted_ts, encryption, sender_device, trust)`
+	retracted_ts, encryption, sender_device, trust, archive, stanza_id)`
 
-const messageInsertColumns = 23
+const messageInsertColumns = 25
 
 // insertFresh inserts the new messages msgs[i] (i in fresh) with their
 // alternatives and attachments, and notes what they change in their
 // conversations.
-func (t *Tx) insertFresh(ctx context.Context, msgs []client.Message, fresh []int, results []client.InsertResult, convs map[client.ConversationID]*convState) error {
+func (t *Tx) insertFresh(ctx context.Context, msgs []client.Message, fresh []int, sids [][]sidKey, results []client.InsertResult, convs map[client.ConversationID]*convState) error {
 	if len(fresh) == 0 {
 		return nil
 	}
@@ -511,9 +543,13 @@ func (t *Tx) insertFresh(ctx context.Context, msgs []client.Message, fresh []int
 		if root != 0 {
 			replaces = root
 		}
+		var archive, stanzaID any
+		if len(sids[i]) > 0 {
+			archive, stanzaID = sids[i][0].archive, sids[i][0].id
+		}
 		args = append(args, id, m.Conversation, ts, m.Direction, m.Type, m.Sender, nullString(m.OriginID), xmlID,
 			micros(m.Sent), micros(m.Server), micros(m.Received), body, lang, m.Thread, m.ReplyTo.To, m.ReplyTo.ID,
-			m.State, m.Failure, replaces, micros(m.Retracted), m.Encryption, nullInt(m.SenderDevice), m.Trust)
+			m.State, m.Failure, replaces, micros(m.Retracted), m.Encryption, nullInt(m.SenderDevice), m.Trust, archive, stanzaID)
 		for _, b := range alts {
 			if b.Lang != lang {
 				bodyRows = append(bodyRows, id, b.Lang, b.Text)
@@ -532,19 +568,15 @@ func (t *Tx) insertFresh(ctx context.Context, msgs []client.Message, fresh []int
 			}
 		}
 	}
-	// Index the batch's bodies with one statement (see fts_deferred in
-	// migrations/0001_init.sql). Fresh IDs are consecutive.
-	if _, err := t.exec(ctx, `INSERT INTO fts_deferred (id) VALUES (1)`); err != nil {
-		return err
+	// The bodies are indexed when the transaction commits, or before
+	// another write (Tx.flushFTS); fresh IDs are consecutive. Until then the
+	// fts_deferred row turns the per-row trigger off.
+	if len(t.ftsPending) == 0 {
+		if _, err := t.exec(ctx, `INSERT INTO fts_deferred (id) VALUES (1)`); err != nil {
+			return err
+		}
 	}
 	if err := t.insertRows(ctx, insertMessagePrefix, messageInsertColumns, args); err != nil {
-		return err
-	}
-	if _, err := t.exec(ctx, `INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id BETWEEN ? AND ?`,
-		results[fresh[0]].ID, results[fresh[len(fresh)-1]].ID); err != nil {
-		return fmt.Errorf("full-text index: %w", err)
-	}
-	if _, err := t.exec(ctx, `DELETE FROM fts_deferred`); err != nil {
 		return err
 	}
 	if err := t.insertRows(ctx, `INSERT OR IGNORE INTO message_bodies (message, lang, body)`, 3, bodyRows); err != nil {
@@ -585,8 +617,10 @@ func (t *Tx) FindMessage(ctx context.Context, conv client.ConversationID, ref cl
 		if err != nil {
 			return 0, fmt.Errorf("find message: %w", err)
 		}
-		err = t.queryRow(ctx, `SELECT s.message FROM message_stanza_ids s JOIN messages m ON m.id = s.message
-			WHERE s.archive = ? AND s.stanza_id = ? AND m.conversation = ?`, archive, ref.StanzaID, conv).Scan(&id)
+		err = t.queryRow(ctx, `SELECT id FROM messages WHERE archive = ?1 AND stanza_id = ?2 AND conversation = ?3
+			UNION ALL
+			SELECT s.message FROM message_stanza_ids s JOIN messages m ON m.id = s.message
+			WHERE s.archive = ?1 AND s.stanza_id = ?2 AND m.conversation = ?3`, archive, ref.StanzaID, conv).Scan(&id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, fmt.Errorf("find message: %w", err)
 		}
@@ -628,7 +662,7 @@ func (n nullableID) Scan(src any) error {
 // SetState moves an outbound message's delivery state (see
 // client.MessageStore.SetState for the allowed transitions).
 func (t *Tx) SetState(ctx context.Context, id client.MessageID, state client.DeliveryState, failure string) (bool, error) {
-	if err := t.writable("set state"); err != nil {
+	if err := t.writable(ctx, "set state"); err != nil {
 		return false, err
 	}
 	var cur client.DeliveryState
@@ -667,7 +701,7 @@ func (t *Tx) SetState(ctx context.Context, id client.MessageID, state client.Del
 
 // SetReactions replaces sender's reactions to a message.
 func (t *Tx) SetReactions(ctx context.Context, id client.MessageID, sender string, emojis []string, at time.Time) error {
-	if err := t.writable("set reactions"); err != nil {
+	if err := t.writable(ctx, "set reactions"); err != nil {
 		return err
 	}
 	if sender == "" {
@@ -702,7 +736,7 @@ func (t *Tx) SetReactions(ctx context.Context, id client.MessageID, sender strin
 // Retract marks a message retracted and forgets its content. The rows stay,
 // so that the archive cannot bring the message back as new.
 func (t *Tx) Retract(ctx context.Context, id client.MessageID, at time.Time) error {
-	if err := t.writable("retract"); err != nil {
+	if err := t.writable(ctx, "retract"); err != nil {
 		return err
 	}
 	if at.IsZero() {
@@ -731,7 +765,7 @@ func (t *Tx) Retract(ctx context.Context, id client.MessageID, at time.Time) err
 // DeleteMessage deletes a message with its corrections, stanza-ids,
 // reactions, attachments and outbox item.
 func (t *Tx) DeleteMessage(ctx context.Context, id client.MessageID) error {
-	if err := t.writable("delete message"); err != nil {
+	if err := t.writable(ctx, "delete message"); err != nil {
 		return err
 	}
 	var conv client.ConversationID
@@ -749,7 +783,7 @@ func (t *Tx) DeleteMessage(ctx context.Context, id client.MessageID) error {
 
 // SetAttachmentPath records where a downloaded attachment is kept.
 func (t *Tx) SetAttachmentPath(ctx context.Context, id client.AttachmentID, path string) error {
-	if err := t.writable("set attachment path"); err != nil {
+	if err := t.writable(ctx, "set attachment path"); err != nil {
 		return err
 	}
 	n, err := affected(t.exec(ctx, `UPDATE attachments SET local_path = ? WHERE id = ?`, path, id))

@@ -118,8 +118,10 @@ func TestDuplicatesMergeNewFacts(t *testing.T) {
 	if !slices.Equal(got.StanzaIDs, wantSIDs) {
 		t.Errorf("stanza-ids %v, want %v", got.StanzaIDs, wantSIDs)
 	}
-	if !got.Server.Equal(t0.Add(9*time.Second)) || !got.Time.Equal(live.Received) {
-		t.Errorf("server time %v (want it merged), timeline time %v (want it unchanged: %v)", got.Server, got.Time, live.Received)
+	// The server's time is merged, and places the message in the
+	// server's order (the live copy was placed by its arrival time).
+	if !got.Server.Equal(t0.Add(9*time.Second)) || !got.Time.Equal(got.Server) {
+		t.Errorf("server time %v (want it merged), timeline time %v (want the server's)", got.Server, got.Time)
 	}
 
 	// An origin-id is merged into a message that had none, keeping its id
@@ -233,6 +235,115 @@ func TestFailedBatchLeavesIndexingOn(t *testing.T) {
 	}
 	if err := e.db.IntegrityCheck(ctx(t)); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestImportsIndexedPerTransaction: several InsertMessages calls in one
+// transaction are indexed for search once, when it commits, or before any
+// other write of the transaction, which then finds the index in step
+// (deleting or retracting a message just imported, searching in the same
+// transaction).
+func TestImportsIndexedPerTransaction(t *testing.T) {
+	e := newEnv(t)
+	c := e.conv(e.acct, juliet)
+	var ids []client.MessageID
+	e.update(func(tx client.Tx) error {
+		for i, body := range []string{"alpha first", "alpha second", "alpha third", "alpha fourth"} {
+			res, err := tx.InsertMessages(ctx(t), []client.Message{msg(c, juliet, i+1, body)})
+			if err != nil {
+				return err
+			}
+			ids = append(ids, res[0].ID)
+		}
+		if err := tx.DeleteMessage(ctx(t), ids[1]); err != nil {
+			return err
+		}
+		if err := tx.Retract(ctx(t), ids[2], time.Time{}); err != nil {
+			return err
+		}
+		res, err := tx.InsertMessages(ctx(t), []client.Message{msg(c, juliet, 9, "alpha fifth")})
+		if err != nil {
+			return err
+		}
+		ids = append(ids, res[0].ID)
+		hits, err := tx.Search(ctx(t), e.acct, "alpha", 10)
+		if err != nil || len(hits) != 3 {
+			t.Errorf("search in the importing transaction: %+v, %v", hits, err)
+		}
+		_, err = tx.InsertMessages(ctx(t), []client.Message{msg(c, juliet, 10, "alpha sixth")})
+		return err
+	})
+	hits, err := e.db.Search(ctx(t), e.acct, "alpha", 10)
+	if err != nil || len(hits) != 4 {
+		t.Errorf("search after commit: %d hits, %v", len(hits), err)
+	}
+	for _, w := range []string{"second", "third"} {
+		if hits, _ := e.db.Search(ctx(t), e.acct, w, 10); len(hits) != 0 {
+			t.Errorf("%q: deleted or retracted message found: %+v", w, hits)
+		}
+	}
+	if hits, _ := e.db.Search(ctx(t), e.acct, "sixth", 10); len(hits) != 1 {
+		t.Errorf("the last import of the transaction is not indexed: %+v", hits)
+	}
+	// Later single writes are indexed by the trigger again.
+	e.update(func(tx client.Tx) error {
+		_, err := tx.InsertMessages(ctx(t), []client.Message{msg(c, juliet, 11, "omega")})
+		return err
+	})
+	if hits, _ := e.db.Search(ctx(t), e.acct, "omega", 10); len(hits) != 1 {
+		t.Errorf("a later import is not indexed: %+v", hits)
+	}
+	if err := e.db.IntegrityCheck(ctx(t)); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestStanzaIDUniqueAcrossPlaces: a message's first stanza-id is stored in
+// its row and further ones in message_stanza_ids; one (archive, stanza-id)
+// still belongs to one message, whichever place holds it, and the schema
+// refuses a second one.
+func TestStanzaIDUniqueAcrossPlaces(t *testing.T) {
+	e := newEnv(t)
+	c := e.conv(e.acct, juliet)
+	a := msg(c, juliet, 1, "in two archives")
+	a.StanzaIDs = []client.StanzaID{sid(romeo, "r-1"), sid(room, "m-1")}
+	first := e.insert(a)[0]
+	for _, s := range a.StanzaIDs {
+		again := msg(c, juliet, 2, "again")
+		again.StanzaIDs = []client.StanzaID{s}
+		if r := e.insert(again)[0]; !r.Duplicate || r.ID != first.ID {
+			t.Errorf("by %v: %+v, want a duplicate of %d", s, r, first.ID)
+		}
+	}
+	got := e.message(first.ID)
+	if len(got.StanzaIDs) != 2 {
+		t.Errorf("stanza-ids read back: %+v", got.StanzaIDs)
+	}
+	for _, s := range a.StanzaIDs {
+		var id client.MessageID
+		err := e.db.View(ctx(t), func(tx client.Tx) error {
+			var err error
+			id, err = tx.FindMessage(ctx(t), c, client.MessageRef{Archive: s.Archive, StanzaID: s.ID})
+			return err
+		})
+		if err != nil || id != first.ID {
+			t.Errorf("find by %v: %d, %v", s, id, err)
+		}
+	}
+	b := e.insert(msg(c, juliet, 3, "other"))[0]
+	e.db.Close()
+	r := raw(t, e.path)
+	for _, q := range []string{
+		// The row's key into the side table, and the other way round.
+		`INSERT INTO message_stanza_ids (archive, stanza_id, message) SELECT archive, stanza_id, ?1 FROM messages WHERE id = ?2`,
+		`UPDATE messages SET (archive, stanza_id) = (SELECT archive, stanza_id FROM message_stanza_ids WHERE message = ?2) WHERE id = ?1`,
+		`INSERT INTO messages (conversation, ts, direction, type, sender, archive, stanza_id)
+			SELECT m.conversation, 99, 1, 1, 'x', s.archive, s.stanza_id FROM message_stanza_ids s JOIN messages m ON m.id = s.message
+			WHERE s.message = ?2 AND ?1 > 0`,
+	} {
+		if _, err := r.Exec(q, b.ID, first.ID); err == nil || !strings.Contains(err.Error(), "UNIQUE") {
+			t.Errorf("%s: %v, want a uniqueness error", q, err)
+		}
 	}
 }
 
@@ -652,5 +763,70 @@ func TestIDsAreNeverReused(t *testing.T) {
 	e.update(func(tx client.Tx) error { return tx.DeleteMessage(ctx(t), res[1].ID) })
 	if id := e.insert(msg(c, juliet, 3, "c"))[0].ID; id <= res[1].ID {
 		t.Errorf("new message got id %d after %d was deleted", id, res[1].ID)
+	}
+}
+
+// TestMergeTakesServerOrder: a live message is placed by its arrival time
+// until its archive copy brings the server's time; a message the server
+// archived after it, but fetched from the archive first, then stays after
+// it (the server's order wins over the arrival order).
+func TestMergeTakesServerOrder(t *testing.T) {
+	e := newEnv(t)
+	c := e.conv(e.acct, juliet)
+	live := msg(c, juliet, 10, "first, received live")
+	live.StanzaIDs = []client.StanzaID{sid(romeo, "s-1")}
+	e.insert(live)
+	second := client.Message{Conversation: c, Direction: client.Inbound, Type: client.TypeChat, Sender: juliet,
+		StanzaIDs: []client.StanzaID{sid(romeo, "s-2")}, Server: t0.Add(9 * time.Second), Body: "second, from the archive"}
+	e.insert(second)
+	order := func() []string {
+		var out []string
+		for _, m := range e.latest(c) {
+			out = append(out, m.Body)
+		}
+		return out
+	}
+	if got := order(); !slices.Equal(got, []string{second.Body, live.Body}) {
+		t.Fatalf("before the merge: %q", got)
+	}
+	copyOf := second
+	copyOf.StanzaIDs, copyOf.Server, copyOf.Body = []client.StanzaID{sid(romeo, "s-1")}, t0.Add(8*time.Second), live.Body
+	if r := e.insert(copyOf)[0]; !r.Duplicate {
+		t.Fatalf("the archive copy: %+v, want a duplicate", r)
+	}
+	if got := order(); !slices.Equal(got, []string{live.Body, second.Body}) {
+		t.Fatalf("after the merge: %q, want the server's order", got)
+	}
+
+	// A server that stamps whole seconds: a copy stamped within the same
+	// second refines the position (the engine spaces one second's archive
+	// results 1 µs apart in the archive's order); another second does not
+	// move it.
+	third := second
+	third.StanzaIDs, third.Server, third.Body = []client.StanzaID{sid(romeo, "s-3")}, t0.Add(20*time.Second), "third, whole second"
+	fourth := third
+	fourth.StanzaIDs, fourth.Body = []client.StanzaID{sid(romeo, "s-4")}, "fourth, same second, stored first"
+	e.insert(fourth)
+	e.insert(third)
+	if got := order(); !slices.Equal(got[2:], []string{fourth.Body, third.Body}) {
+		t.Fatalf("before the refinement: %q", got)
+	}
+	refined := fourth
+	refined.Server = t0.Add(20*time.Second + 2*time.Microsecond)
+	moved := third
+	moved.Server = t0.Add(20*time.Second + time.Microsecond)
+	for _, m := range []client.Message{moved, refined} {
+		if r := e.insert(m)[0]; !r.Duplicate {
+			t.Fatalf("%+v, want a duplicate", r)
+		}
+	}
+	if got := order(); !slices.Equal(got[2:], []string{third.Body, fourth.Body}) {
+		t.Fatalf("after the refinement: %q, want the archive's order", got)
+	}
+	other := refined
+	other.Server = t0.Add(25 * time.Second)
+	e.insert(other)
+	if got := e.message(e.insert(other)[0].ID); !got.Server.Equal(refined.Server) {
+		t.Fatalf("a copy stamped in another second moved the message to %v", got.Server)
 	}
 }

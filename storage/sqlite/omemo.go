@@ -92,7 +92,7 @@ func (t *Tx) Identity(ctx context.Context, acct client.AccountID) (omemo.Identit
 
 // PutIdentity stores the account's own device.
 func (t *Tx) PutIdentity(ctx context.Context, acct client.AccountID, id omemo.Identity) error {
-	if err := t.writable("put omemo identity"); err != nil {
+	if err := t.writable(ctx, "put omemo identity"); err != nil {
 		return err
 	}
 	if err := validDevice(id.DeviceID); err != nil {
@@ -159,7 +159,7 @@ func (t *Tx) preKeys(ctx context.Context, acct client.AccountID, query string, a
 
 // PutPreKeys stores prekeys.
 func (t *Tx) PutPreKeys(ctx context.Context, acct client.AccountID, keys ...omemo.PreKey) error {
-	if err := t.writable("put omemo prekeys"); err != nil {
+	if err := t.writable(ctx, "put omemo prekeys"); err != nil {
 		return err
 	}
 	for _, k := range keys {
@@ -183,7 +183,7 @@ func (t *Tx) PutPreKeys(ctx context.Context, acct client.AccountID, keys ...omem
 
 // RemovePreKey deletes a consumed prekey.
 func (t *Tx) RemovePreKey(ctx context.Context, acct client.AccountID, id uint32) error {
-	if err := t.writable("remove omemo prekey"); err != nil {
+	if err := t.writable(ctx, "remove omemo prekey"); err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM omemo_prekeys WHERE account = ? AND id = ?`, acct, id); err != nil {
@@ -236,7 +236,7 @@ func (t *Tx) signedPreKeys(ctx context.Context, acct client.AccountID, query str
 
 // PutSignedPreKey stores a signed prekey.
 func (t *Tx) PutSignedPreKey(ctx context.Context, acct client.AccountID, k omemo.SignedPreKey) error {
-	if err := t.writable("put omemo signed prekey"); err != nil {
+	if err := t.writable(ctx, "put omemo signed prekey"); err != nil {
 		return err
 	}
 	if len(k.PublicKey) == 0 || len(k.Signature) == 0 {
@@ -262,7 +262,7 @@ func (t *Tx) PutSignedPreKey(ctx context.Context, acct client.AccountID, k omemo
 
 // RemoveSignedPreKey deletes a signed prekey.
 func (t *Tx) RemoveSignedPreKey(ctx context.Context, acct client.AccountID, id uint32) error {
-	if err := t.writable("remove omemo signed prekey"); err != nil {
+	if err := t.writable(ctx, "remove omemo signed prekey"); err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM omemo_signed_prekeys WHERE account = ? AND id = ?`, acct, id); err != nil {
@@ -294,7 +294,7 @@ func (t *Tx) Session(ctx context.Context, acct client.AccountID, addr omemo.Addr
 
 // PutSession stores a session record.
 func (t *Tx) PutSession(ctx context.Context, acct client.AccountID, addr omemo.Address, record []byte) error {
-	if err := t.writable("put omemo session"); err != nil {
+	if err := t.writable(ctx, "put omemo session"); err != nil {
 		return err
 	}
 	owner, err := addrKey(addr)
@@ -317,7 +317,7 @@ func (t *Tx) PutSession(ctx context.Context, acct client.AccountID, addr omemo.A
 
 // DeleteSession deletes the session with one device.
 func (t *Tx) DeleteSession(ctx context.Context, acct client.AccountID, addr omemo.Address) error {
-	if err := t.writable("delete omemo session"); err != nil {
+	if err := t.writable(ctx, "delete omemo session"); err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM omemo_sessions WHERE account = ? AND jid = ? AND device = ?`, acct, addr.JID.String(), addr.Device); err != nil {
@@ -346,7 +346,7 @@ func (t *Tx) SessionDevices(ctx context.Context, acct client.AccountID, owner ji
 
 // DeleteSessions deletes every session with a JID's devices.
 func (t *Tx) DeleteSessions(ctx context.Context, acct client.AccountID, owner jid.JID) error {
-	if err := t.writable("delete omemo sessions"); err != nil {
+	if err := t.writable(ctx, "delete omemo sessions"); err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM omemo_sessions WHERE account = ? AND jid = ?`, acct, owner.String()); err != nil {
@@ -379,7 +379,7 @@ func (t *Tx) Devices(ctx context.Context, acct client.AccountID, owner jid.JID) 
 
 // SetDeviceList records a device list received at the given time.
 func (t *Tx) SetDeviceList(ctx context.Context, acct client.AccountID, owner jid.JID, ids []uint32, at time.Time) error {
-	if err := t.writable("set omemo device list"); err != nil {
+	if err := t.writable(ctx, "set omemo device list"); err != nil {
 		return err
 	}
 	o, err := bareJID("device owner", owner)
@@ -416,7 +416,7 @@ func (t *Tx) SetDeviceList(ctx context.Context, acct client.AccountID, owner jid
 
 // DeleteDevice forgets a device with its session and trust decisions.
 func (t *Tx) DeleteDevice(ctx context.Context, acct client.AccountID, addr omemo.Address) error {
-	if err := t.writable("delete omemo device"); err != nil {
+	if err := t.writable(ctx, "delete omemo device"); err != nil {
 		return err
 	}
 	for _, table := range []string{"omemo_devices", "omemo_sessions", "omemo_trust"} {
@@ -476,7 +476,7 @@ func (t *Tx) Trusts(ctx context.Context, acct client.AccountID, owner jid.JID) (
 
 // SetTrust stores a decision about (Address, IdentityKey).
 func (t *Tx) SetTrust(ctx context.Context, acct client.AccountID, r omemo.TrustRecord) error {
-	if err := t.writable("set omemo trust"); err != nil {
+	if err := t.writable(ctx, "set omemo trust"); err != nil {
 		return err
 	}
 	owner, err := addrKey(r.Address)

@@ -11,7 +11,7 @@ import (
 
 // Enqueue adds an outbox item and returns its ID.
 func (t *Tx) Enqueue(ctx context.Context, item client.OutboxItem) (client.OutboxID, error) {
-	if err := t.writable("enqueue"); err != nil {
+	if err := t.writable(ctx, "enqueue"); err != nil {
 		return 0, err
 	}
 	if (item.Message == 0) == (item.Payload == nil) {
@@ -58,7 +58,7 @@ func (t *Tx) Outbox(ctx context.Context, acct client.AccountID) ([]client.Outbox
 
 // RecordAttempt counts a send attempt.
 func (t *Tx) RecordAttempt(ctx context.Context, id client.OutboxID, at time.Time, errText string) error {
-	if err := t.writable("record attempt"); err != nil {
+	if err := t.writable(ctx, "record attempt"); err != nil {
 		return err
 	}
 	n, err := affected(t.exec(ctx, `UPDATE outbox SET attempts = attempts + 1, last_attempt = ?, last_error = ? WHERE id = ?`,
@@ -74,7 +74,7 @@ func (t *Tx) RecordAttempt(ctx context.Context, id client.OutboxID, at time.Time
 
 // Dequeue removes an outbox item.
 func (t *Tx) Dequeue(ctx context.Context, id client.OutboxID) error {
-	if err := t.writable("dequeue"); err != nil {
+	if err := t.writable(ctx, "dequeue"); err != nil {
 		return err
 	}
 	n, err := affected(t.exec(ctx, `DELETE FROM outbox WHERE id = ?`, id))

@@ -18,8 +18,8 @@ func TestQueryPlans(t *testing.T) {
 		"latest page":       {"SEARCH m USING INDEX messages_timeline (conversation=?)", "messages_corrections (replaces=?)"},
 		"page before":       {"SEARCH m USING INDEX messages_timeline (conversation=? AND ts<?)"},
 		"page after":        {"SEARCH m USING INDEX messages_timeline (conversation=? AND ts>?)"},
-		"stanza-id lookup":  {"SEARCH message_stanza_ids USING PRIMARY KEY (archive=? AND stanza_id=?)"},
-		"origin-id lookup":  {"SEARCH messages USING COVERING INDEX messages_origin (conversation=? AND sender=? AND origin_id=?)"},
+		"stanza-id lookup":  {"SEARCH m USING COVERING INDEX messages_stanza_id (archive=? AND stanza_id=?)", "SEARCH s USING PRIMARY KEY (archive=? AND stanza_id=?)"},
+		"origin-id lookup":  {"SEARCH m USING COVERING INDEX messages_origin (conversation=? AND sender=? AND origin_id=?)"},
 		"search candidates": {"SCAN f VIRTUAL TABLE", "SEARCH m USING INTEGER PRIMARY KEY", "SEARCH c USING INTEGER PRIMARY KEY"},
 		"search rank":       {"SCAN messages_fts VIRTUAL TABLE"},
 	}

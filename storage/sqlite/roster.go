@@ -55,7 +55,7 @@ func (t *Tx) Roster(ctx context.Context, acct client.AccountID) (string, []clien
 
 // ReplaceRoster replaces the whole roster and its version.
 func (t *Tx) ReplaceRoster(ctx context.Context, acct client.AccountID, ver string, items []client.RosterItem) error {
-	if err := t.writable("replace roster"); err != nil {
+	if err := t.writable(ctx, "replace roster"); err != nil {
 		return err
 	}
 	if err := t.setRosterVer(ctx, acct, ver); err != nil {
@@ -74,7 +74,7 @@ func (t *Tx) ReplaceRoster(ctx context.Context, acct client.AccountID, ver strin
 
 // PutRosterItem adds or updates one item and sets the roster version.
 func (t *Tx) PutRosterItem(ctx context.Context, acct client.AccountID, ver string, item client.RosterItem) error {
-	if err := t.writable("put roster item"); err != nil {
+	if err := t.writable(ctx, "put roster item"); err != nil {
 		return err
 	}
 	if err := t.setRosterVer(ctx, acct, ver); err != nil {
@@ -88,7 +88,7 @@ func (t *Tx) PutRosterItem(ctx context.Context, acct client.AccountID, ver strin
 
 // DeleteRosterItem removes one item and sets the roster version.
 func (t *Tx) DeleteRosterItem(ctx context.Context, acct client.AccountID, ver string, contact jid.JID) error {
-	if err := t.writable("delete roster item"); err != nil {
+	if err := t.writable(ctx, "delete roster item"); err != nil {
 		return err
 	}
 	j, err := bareJID("contact", contact)
@@ -169,7 +169,7 @@ func (t *Tx) SubscriptionRequests(ctx context.Context, acct client.AccountID) ([
 
 // PutSubscriptionRequest records an inbound request.
 func (t *Tx) PutSubscriptionRequest(ctx context.Context, acct client.AccountID, r client.SubscriptionRequest) error {
-	if err := t.writable("put subscription request"); err != nil {
+	if err := t.writable(ctx, "put subscription request"); err != nil {
 		return err
 	}
 	j, err := bareJID("requester", r.JID)
@@ -189,7 +189,7 @@ func (t *Tx) PutSubscriptionRequest(ctx context.Context, acct client.AccountID, 
 
 // DeleteSubscriptionRequest forgets a request.
 func (t *Tx) DeleteSubscriptionRequest(ctx context.Context, acct client.AccountID, from jid.JID) error {
-	if err := t.writable("delete subscription request"); err != nil {
+	if err := t.writable(ctx, "delete subscription request"); err != nil {
 		return err
 	}
 	if _, err := t.exec(ctx, `DELETE FROM subscription_requests WHERE account = ? AND jid = ?`, acct, from.String()); err != nil {

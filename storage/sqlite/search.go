@@ -82,6 +82,13 @@ func (t *Tx) Search(ctx context.Context, acct client.AccountID, query string, li
 	if q == "" {
 		return nil, nil
 	}
+	// In a write transaction, this transaction's imports are indexed
+	// first (Tx.flushFTS).
+	if !t.ro {
+		if err := t.flushFTS(ctx); err != nil {
+			return nil, fmt.Errorf("search: %w", err)
+		}
+	}
 	// 1. The newest matches of the account: the candidates.
 	type cand struct {
 		conv client.ConversationID

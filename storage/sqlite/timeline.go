@@ -190,8 +190,13 @@ func (t *Tx) loadDetails(ctx context.Context, ms []client.Message) error {
 		return err
 	}
 	archives := map[string]jid.JID{}
-	err = t.each(ctx, `SELECT s.message, a.jid, s.stanza_id FROM message_stanza_ids s JOIN archives a ON a.id = s.archive
-		WHERE s.message IN (SELECT value FROM json_each(?)) ORDER BY s.message, a.jid`, list,
+	// The first stanza-id is in the message's row, further ones in
+	// message_stanza_ids.
+	err = t.each(ctx, `SELECT m.id, a.jid, m.stanza_id FROM messages m JOIN archives a ON a.id = m.archive
+		WHERE m.id IN (SELECT value FROM json_each(?1)) AND m.stanza_id IS NOT NULL
+		UNION ALL
+		SELECT s.message, a.jid, s.stanza_id FROM message_stanza_ids s JOIN archives a ON a.id = s.archive
+		WHERE s.message IN (SELECT value FROM json_each(?1)) ORDER BY 1, 2`, list,
 		func(sc func(...any) error) error {
 			var id client.MessageID
 			var archive, sid string

@@ -31,7 +31,16 @@ type Tx struct {
 	// missed lists the statements this transaction had to prepare for
 	// itself; they are added to the pool's cache when it ends.
 	missed []string
+	// ftsPending lists the ranges of message IDs that InsertMessages
+	// stored but did not index yet: FTS5 writes a segment at every
+	// statement that changes it, so a transaction's imports are indexed
+	// with one statement per range when it commits (flushFTS), or before
+	// any other write that could touch them.
+	ftsPending []idRange
 }
+
+// idRange is a range of message IDs, both ends included.
+type idRange struct{ from, to client.MessageID }
 
 // Update runs fn in a write transaction: committed when fn returns nil,
 // rolled back when it returns an error (which Update returns) or panics.
@@ -76,6 +85,9 @@ func (t *Tx) run(ctx context.Context, opts *sql.TxOptions, fn func(*Tx) error) e
 	if err := fn(t); err != nil {
 		return err
 	}
+	if err := t.flushFTS(ctx); err != nil {
+		return err
+	}
 	return stx.Commit()
 }
 
@@ -90,11 +102,46 @@ func viewValue[T any](ctx context.Context, db *DB, f func(*Tx) (T, error)) (T, e
 	return v, err
 }
 
-// writable fails in a View transaction.
-func (t *Tx) writable(op string) error {
+// writable fails in a View transaction. Otherwise it first indexes the
+// messages InsertMessages left unindexed (flushFTS), so that the write
+// that follows finds the full-text index in step with the table.
+func (t *Tx) writable(ctx context.Context, op string) error {
 	if t.ro {
 		return fmt.Errorf("%s: %w", op, ErrReadOnly)
 	}
+	if err := t.flushFTS(ctx); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
+}
+
+// deferFTS notes messages stored without full-text indexing, with the
+// fts_deferred row in place that turns the indexing trigger off (see
+// migrations/0001_init.sql).
+func (t *Tx) deferFTS(r idRange) {
+	if n := len(t.ftsPending); n > 0 && t.ftsPending[n-1].to+1 == r.from {
+		t.ftsPending[n-1].to = r.to
+		return
+	}
+	t.ftsPending = append(t.ftsPending, r)
+}
+
+// flushFTS indexes the messages deferFTS noted and turns the indexing
+// trigger back on.
+func (t *Tx) flushFTS(ctx context.Context) error {
+	if len(t.ftsPending) == 0 {
+		return nil
+	}
+	for _, r := range t.ftsPending {
+		if _, err := t.exec(ctx, `INSERT INTO messages_fts (rowid, body) SELECT id, body FROM messages WHERE id BETWEEN ? AND ?`,
+			r.from, r.to); err != nil {
+			return fmt.Errorf("full-text index: %w", err)
+		}
+	}
+	if _, err := t.exec(ctx, `DELETE FROM fts_deferred`); err != nil {
+		return fmt.Errorf("full-text index: %w", err)
+	}
+	t.ftsPending = nil
 	return nil
 }
 
