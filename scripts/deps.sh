@@ -17,10 +17,11 @@ mode=${1:-all}
 gui=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
 	libxinerama-dev libxi-dev libxxf86vm-dev)
 # Tests: a headless X server, driving and screenshots, Secret Service,
-# notifications, the XMPP servers, the independent OMEMO peer (run with
+# notifications, the XMPP servers (lua-dbi-sqlite3: Prosody's SQL archive
+# storage, for the catch-up benchmark), the independent OMEMO peer (run with
 # /usr/bin/python3), libsignal's C library for interop checks, and locales.
 test=(xvfb xauth libgl1-mesa-dri xdotool x11-utils imagemagick dbus gnome-keyring
-	dunst prosody ejabberd python3-slixmpp python3-omemo python3-oldmemo python3-twomemo
+	dunst prosody lua-dbi-sqlite3 ejabberd python3-slixmpp python3-omemo python3-oldmemo python3-twomemo
 	python3-xmlschema libsignal-protocol-c-dev locales)
 services=(prosody ejabberd)
 

@@ -60,7 +60,13 @@ func (s *Server) writeProsodyConfig() error {
 	p("allow_registration = true")
 	p("c2s_require_encryption = true")
 	p("authentication = \"internal_hashed\"")
-	p("storage = \"internal\"")
+	if o.SQLArchive {
+		p("storage = { archive = \"sql\", muc_log = \"sql\" }")
+		p("default_storage = \"internal\"")
+		p("sql = { driver = \"SQLite3\", database = \"archive.sqlite\" }")
+	} else {
+		p("storage = \"internal\"")
+	}
 	p("default_archive_policy = true")
 	p("archive_expires_after = \"never\"")
 	p("smacks_hibernation_time = %d", ceilSeconds(o.SMResumeTimeout))

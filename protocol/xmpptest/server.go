@@ -67,6 +67,11 @@ type Options struct {
 	// SMResumeTimeout is the XEP-0198 resumption window. Default 300 s;
 	// rounded up to whole seconds.
 	SMResumeTimeout time.Duration
+	// SQLArchive (Prosody) keeps message archives in SQLite through
+	// mod_storage_sql (Debian: lua-dbi-sqlite3), as large deployments do,
+	// instead of the default file storage, which reads a user's whole
+	// archive for every query.
+	SQLArchive bool
 }
 
 // Server is a real XMPP server (Prosody or ejabberd) running as a child
