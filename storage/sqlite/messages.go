@@ -326,11 +326,13 @@ func (t *Tx) InsertMessages(ctx context.Context, msgs []client.Message) ([]clien
 }
 
 // takesServerTime is the SQL condition under which a stored message takes
-// the server time ?2 of a copy as its time and timeline position: it had
-// none, or its position is not a server time (a live message placed by
-// arrival), or ?2 refines its whole-second server time.
-const takesServerTime = `?2 IS NOT NULL AND (server_ts IS NULL OR ts <> server_ts OR
-	server_ts / 1000000 = ?2 / 1000000 AND server_ts <> ?2)`
+// the server time ?2 of a copy as its time and timeline position: its
+// position is not a server time (a live message placed by its arrival)
+// and ?2 is no later (a later copy is the server archiving it again, e.g.
+// after a resent stanza), or ?2 refines its whole-second server time.
+const takesServerTime = `?2 IS NOT NULL AND (
+	(server_ts IS NULL OR ts <> server_ts) AND ?2 <= ts OR
+	ts = server_ts AND server_ts / 1000000 = ?2 / 1000000 AND server_ts <> ?2)`
 
 type merge struct {
 	id     client.MessageID

@@ -823,6 +823,20 @@ func TestMergeTakesServerOrder(t *testing.T) {
 	if got := order(); !slices.Equal(got[2:], []string{third.Body, fourth.Body}) {
 		t.Fatalf("after the refinement: %q, want the archive's order", got)
 	}
+	// A copy the server archived again later (a resent stanza) does not
+	// move a live message either.
+	resent := msg(c, juliet, 40, "received live at 40 s")
+	resent.OriginID = "o-resent"
+	id := e.insert(resent)[0].ID
+	again := resent
+	again.StanzaIDs, again.Server, again.Received = []client.StanzaID{sid(romeo, "s-again")}, t0.Add(47*time.Second), time.Time{}
+	if r := e.insert(again)[0]; !r.Duplicate || r.ID != id {
+		t.Fatalf("the later copy: %+v", r)
+	}
+	if got := e.message(id); !got.Time.Equal(resent.Received) {
+		t.Fatalf("a later archived copy moved the message to %v", got.Time)
+	}
+
 	other := refined
 	other.Server = t0.Add(25 * time.Second)
 	e.insert(other)
