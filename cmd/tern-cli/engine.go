@@ -40,6 +40,7 @@ func (e *env) newClient(ctx context.Context, db *sqlite.DB, acct client.Account)
 		Logger:      e.log,
 		Store:       db,
 		Account:     acct.ID,
+		E2EE:        e.newE2EE(acct),
 	}), nil
 }
 

@@ -64,7 +64,7 @@ func newEnv(getenv func(string) string, stdin io.Reader, stdout, stderr io.Write
 		getenv: getenv,
 		stdin:  bufio.NewReader(stdin),
 		stdout: stdout, stderr: stderr,
-		log: slog.New(quietCancel{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn})}),
+		log: slog.New(quietCancel{slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel(getenv)})}),
 	}
 	e.stdinFile, _ = stdin.(*os.File)
 	e.g.db = getenv("TERN_DB")
@@ -416,6 +416,17 @@ func parseJID(what, s string) (jid.JID, error) {
 		return jid.JID{}, usageError{fmt.Sprintf("%s: %v", what, err)}
 	}
 	return j, nil
+}
+
+// logLevel is the level of the diagnostics written to standard error:
+// $TERN_LOG (debug, info, warn or error), else, and when it is not one of
+// these, warn.
+func logLevel(getenv func(string) string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(getenv("TERN_LOG"))); err != nil {
+		return slog.LevelWarn
+	}
+	return l
 }
 
 // quietCancel drops log records about work cut short by a cancelled

@@ -160,6 +160,15 @@ func eventJSON(ctx context.Context, ev client.Event, peers *peerCache) obj {
 		return obj{"event": "chat_state", "from": ev.From.String(), "state": string(ev.State)}
 	case client.Headline:
 		return obj{"event": "headline", "from": ev.From.String(), "subject": ev.Subject, "body": ev.Body}
+	case client.OMEMOReady:
+		return obj{"event": "omemo_ready", "device": ev.Device, "published": ev.Published}
+	case client.DecryptionFailed:
+		return obj{"event": "decryption_failed", "id": ev.Message, "conversation": ev.Conversation,
+			"from": ev.From.String(), "device": ev.Device, "reason": ev.Reason, "repair": ev.Repair.String()}
+	case client.DevicesChanged:
+		return obj{"event": "omemo_devices", "jid": ev.Owner.String(), "devices": ev.Devices}
+	case client.TrustNeeded:
+		return obj{"event": "omemo_trust_needed", "jid": ev.Owner.String(), "devices": ev.Devices}
 	}
 	return obj{"event": "other", "go_type": fmt.Sprintf("%T", ev)}
 }
@@ -216,6 +225,12 @@ func messageJSON(m client.Message, peer string) obj {
 	}
 	if m.Encryption == client.EncryptionOMEMO {
 		o["encryption"] = "omemo"
+		if m.SenderDevice != 0 {
+			o["sender_device"] = m.SenderDevice
+		}
+		if t := trustName(m.Trust); t != "" {
+			o["trust"] = t
+		}
 	}
 	if len(m.Attachments) > 0 {
 		var urls []string
@@ -241,6 +256,19 @@ func rosterJSON(it client.RosterItem) obj {
 	}
 	return obj{"jid": it.JID.String(), "name": it.Name, "subscription": it.Subscription.String(),
 		"ask": it.Ask, "approved": it.Approved, "groups": groups}
+}
+
+// trustName names the trust a message recorded ("" when none).
+func trustName(t client.Trust) string {
+	switch t {
+	case client.TrustUntrusted:
+		return "untrusted"
+	case client.TrustBlind:
+		return "blind"
+	case client.TrustVerified:
+		return "verified"
+	}
+	return ""
 }
 
 func direction(d client.Direction) string {

@@ -39,11 +39,36 @@ commands:
   account list   [--json] list the stored accounts
   account remove J
                  delete an account, its history and its stored password
-  send           --to J --body T [--account J]
+  send           --to J --body T [--account J] [--encryption E]
                  send a chat message through the outbox, wait until the
-                 server acknowledged it (XEP-0198) and print its message id
+                 server acknowledged it (XEP-0198) and print its message id.
+                 It is OMEMO encrypted (XEP-0384) when the conversation's
+                 policy says so: by default when J publishes OMEMO devices;
+                 --encryption required|disabled|default changes the
+                 conversation's policy first. A message that must be
+                 encrypted and cannot be fails; it never goes in plaintext
   listen         [--account J] print one JSON object per event until
-                 interrupted (see "listen output" below)
+                 interrupted (see "listen output" below); OMEMO messages
+                 are decrypted ("encryption": "omemo", "sender_device",
+                 "trust"); one that cannot be is a message with an empty
+                 body and a "failure", and a decryption_failed event
+  omemo fingerprint [--account J] [--json]
+                 print our OMEMO device id and its fingerprint
+  omemo uri      print our verification URI (xmpp:…?omemo-sid-…), as a QR
+                 code would carry it
+  omemo devices J [--offline] [--json]
+                 fetch J's device list and bundles (J may be our own JID),
+                 then print each device: id, active, trust, fingerprint
+  omemo trust J FP
+                 verify J's device whose fingerprint is FP (64 hex digits,
+                 spaces allowed); once a device of J is verified, new
+                 devices of J are not encrypted to until trusted
+  omemo distrust J FP
+                 never encrypt to J's device with fingerprint FP
+  omemo verify URI
+                 verify the devices a scanned verification URI names
+  omemo remove-device ID
+                 remove another device of ours from our device list
   roster         [--account J] [--offline] [--json] print the roster (synced
                  with the server first, unless --offline)
   history J      [--account J] [--before ID] [--limit N] [--json] print the
@@ -83,12 +108,15 @@ environment:
   TERN_CA_FILE          as --ca-file
   TERN_PASSPHRASE       the data key passphrase when there is no keyring
   TERN_KEYRING_SERVICE  the keyring service name (default im.tern.Tern)
+  TERN_LOG              the level of the diagnostics on standard error: debug,
+                        info, warn (default) or error; never bodies or secrets
 
 listen output: one JSON object per line, with "event" (connecting, online,
 offline, failed, acked, undelivered, stanza, roster, subscription_request,
 subscription_request_removed, subscription, presence, presence_error, caps,
 blocklist, avatar, message, message_queued, message_updated, chat_state,
-headline, other), "account" and "at" (when it was printed, RFC 3339), plus the
+headline, omemo_ready, omemo_devices, omemo_trust_needed, decryption_failed,
+other), "account" and "at" (when it was printed, RFC 3339), plus the
 event's fields.
 Message bodies appear only in message, message_queued, message_updated (a
 correction) and headline events.
@@ -147,6 +175,8 @@ func runEnv(ctx context.Context, getenv func(string) string, args []string, stdi
 		err = e.cmdBlock(ctx, args[1:], false)
 	case "register":
 		err = e.cmdRegister(ctx, args[1:])
+	case "omemo":
+		err = e.cmdOMEMO(ctx, args[1:])
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

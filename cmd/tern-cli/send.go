@@ -20,6 +20,7 @@ func (e *env) cmdSend(ctx context.Context, args []string) error {
 	body := fs.String("body", "", "the message text")
 	fs.StringVar(&e.g.account, "account", e.g.account, "the account to send from (default: the only one)")
 	thread := fs.String("thread", "", "the conversation thread (RFC 6121 §5.2.5)")
+	encryption := fs.String("encryption", "", "set the conversation's OMEMO policy first: required, disabled or default")
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -34,8 +35,23 @@ func (e *env) cmdSend(ctx context.Context, args []string) error {
 	if *body == "" {
 		return usageError{"send: --body is required"}
 	}
+	policy, setPolicy := client.EncryptionDefault, *encryption != ""
+	switch *encryption {
+	case "", "default":
+	case "required":
+		policy = client.EncryptionRequired
+	case "disabled":
+		policy = client.EncryptionDisabled
+	default:
+		return usageError{"send: --encryption: want required, disabled or default"}
+	}
 	w := newStateWatch()
 	return e.online(ctx, w.handle, func(ctx context.Context, c *client.Client) error {
+		if setPolicy {
+			if err := c.SetConversationEncryption(ctx, peer, policy); err != nil {
+				return err
+			}
+		}
 		id, err := c.SendMessage(ctx, peer, *body, client.SendOptions{Thread: *thread})
 		if err != nil {
 			return err

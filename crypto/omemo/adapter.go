@@ -38,6 +38,13 @@ type signalStore struct {
 	sessions map[Address][]byte // pending session records
 	usedKeys map[uint32]bool    // pending removals of one-time prekeys
 	trust    []TrustRecord      // pending first-seen identity keys
+
+	// stored caches the stored trust records per JID for the operation:
+	// one decryption asks for them up to three times (IsTrustedIdentity
+	// before and after, SaveIdentity), and nothing the operation does
+	// changes them before it ends (its own records are in trust; a changed
+	// key is recorded on the way out).
+	stored map[jid.JID][]TrustRecord
 }
 
 func (a *Account) signalStore(st Store, me Identity) *signalStore {
@@ -177,9 +184,16 @@ func keyAccepted(recs []TrustRecord, ik []byte) bool {
 // trustRecords returns the trust records of one device, pending ones
 // included.
 func (s *signalStore) trustRecords(ctx context.Context, addr Address) ([]TrustRecord, error) {
-	all, err := s.st.Trusts(ctx, s.a.acct, addr.JID)
-	if err != nil {
-		return nil, err
+	all, ok := s.stored[addr.JID]
+	if !ok {
+		var err error
+		if all, err = s.st.Trusts(ctx, s.a.acct, addr.JID); err != nil {
+			return nil, err
+		}
+		if s.stored == nil {
+			s.stored = make(map[jid.JID][]TrustRecord)
+		}
+		s.stored[addr.JID] = all
 	}
 	var out []TrustRecord
 	for _, r := range all {

@@ -54,6 +54,9 @@ type Config struct {
 	Languages []string
 	// Now returns the current time (nil: time.Now); tests fix it.
 	Now func() time.Time
+	// E2EE is the end-to-end encryption layer (OMEMO, crypto/omemo); nil
+	// disables end-to-end encryption. It needs Store.
+	E2EE E2EE
 }
 
 // SoftwareInfo is what we answer to XEP-0092 Software Version queries.
@@ -69,13 +72,21 @@ type Client struct {
 	hooks hooks // registered once by registerFeatures, read-only afterwards
 
 	// The features' own state; each guards its fields with its own mutex.
-	contactsState *contacts  // contacts.go
-	messagesState *messenger // messaging.go
+	contactsState *contacts   // contacts.go
+	messagesState *messenger  // messaging.go
+	e2eeState     *omemoState // omemo.go; nil without Config.E2EE
 
-	mu     sync.Mutex // guards sess, runCtx and tasks
+	mu     sync.Mutex // guards sess, runCtx, tasks and setUp
 	sess   *session.Session
 	runCtx context.Context // Run's context, for events from tasks
 	tasks  *taskGroup      // the current connection's tasks, nil when offline
+	// setUp says that the online hooks of the current session ran to the
+	// end on a live connection. When a connection is lost before, and the
+	// next one resumes the stream, they run again instead of the resumed
+	// hooks: the session would otherwise stay half set up (no roster,
+	// no carbons, no catch-up, an outbox never flushed). The hooks are
+	// idempotent.
+	setUp bool
 }
 
 // hooks are the features' entry points into the client's life cycle.
@@ -144,13 +155,33 @@ func (c *Client) Emit(e Event) {
 	c.emit(ctx, e)
 }
 
-// lifecycle returns the hooks to run after a connection: the online hooks
-// for a new session, the resumed hooks for a resumed stream.
-func (c *Client) lifecycle(info session.Info) []func(context.Context, session.Info) {
-	if info.Resumed {
-		return c.hooks.resumed
+// needsSetup reports whether a connection needs the online hooks — a new
+// session, or a resumed stream whose session was never fully set up —
+// rather than the resumed hooks.
+func (c *Client) needsSetup(info session.Info) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if info.Resumed && c.setUp {
+		return false
 	}
-	return c.hooks.online
+	c.setUp = false
+	return true
+}
+
+// online runs the online hooks of a session, and records whether they
+// all ran on a live connection (see Client.setUp).
+func (c *Client) online(ctx context.Context, info session.Info) {
+	for _, h := range c.hooks.online {
+		if ctx.Err() != nil {
+			return
+		}
+		h(ctx, info)
+	}
+	c.mu.Lock()
+	if ctx.Err() == nil && c.sess != nil && c.sess.Connected() {
+		c.setUp = true
+	}
+	c.mu.Unlock()
 }
 
 // now returns the current time.
@@ -316,6 +347,12 @@ func (c *Client) Run(ctx context.Context) error {
 			continue
 		}
 		attempt = 0
+		setup := c.needsSetup(info)
+		if setup {
+			// Until the online hooks flushed the outbox, new messages
+			// wait in it behind the older ones.
+			c.holdOutbox()
+		}
 		tasks := newTaskGroup(ctx)
 		c.mu.Lock()
 		c.tasks = tasks
@@ -327,7 +364,9 @@ func (c *Client) Run(ctx context.Context) error {
 			}
 			c.emit(ctx, Undelivered{Stanzas: undelivered})
 		}
-		if hs := c.lifecycle(info); len(hs) > 0 {
+		if setup {
+			tasks.goTask(func(ctx context.Context) { c.online(ctx, info) })
+		} else if hs := c.hooks.resumed; len(hs) > 0 {
 			tasks.goTask(func(ctx context.Context) {
 				for _, h := range hs {
 					if ctx.Err() != nil {

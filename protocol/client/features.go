@@ -15,8 +15,10 @@ func registerFeatures(c *Client) {
 	if c.cfg.Store != nil {
 		// The IM features persist what they learn; without a store the
 		// client only keeps a connection (tern-cli connect).
-		registerContacts(c)  // contacts.go: roster, subscriptions, presence, caps, blocking, vCard, avatars
-		registerMessaging(c) // messaging.go: inbound pipeline, outbox, receipts, markers, chat states, …
+		registerContacts(c)       // contacts.go: roster, subscriptions, presence, caps, blocking, vCard, avatars
+		registerOMEMO(c)          // omemo.go: device lists, our device; before the catch-up
+		registerMessaging(c)      // messaging.go: inbound pipeline, outbox, receipts, markers, chat states, …
+		registerOMEMOAfterSync(c) // omemo.go: work postponed until the catch-up ended
 	}
 	// XEP-0199: answer pings.
 	m.HandleIQ("get", ping.NS, "ping", ping.Handle)

@@ -13,6 +13,7 @@ import (
 	"github.com/tern-im/tern/protocol/chatstates"
 	"github.com/tern-im/tern/protocol/correction"
 	"github.com/tern-im/tern/protocol/delay"
+	"github.com/tern-im/tern/protocol/hints"
 	"github.com/tern-im/tern/protocol/internal/xmlstream"
 	"github.com/tern-im/tern/protocol/jid"
 	"github.com/tern-im/tern/protocol/markers"
@@ -103,6 +104,11 @@ type incoming struct {
 	dir    Direction
 	sender string
 	conv   ConversationID
+	// enc, device and trust say how it travelled: an OMEMO message's
+	// body is the decrypted text by then (omemo.go).
+	enc    Encryption
+	device uint32
+	trust  Trust
 }
 
 // handleMessage is the message handler of the mux; it runs on the client
@@ -122,6 +128,12 @@ func (c *Client) handleMessage(ctx context.Context, el *xmlstream.Element) bool 
 	default:
 		if inner.Get("type") == message.TypeGroupchat {
 			return true // XEP-0280 §6: rooms' messages are not copied; ignore
+		}
+		if carbons.IsPrivate(inner) || hints.Has(inner, hints.NoCopy) {
+			// XEP-0280 §7 and XEP-0334 §4.3: its sender asked that other
+			// devices get no copy; a server that copied it all the same
+			// is not obeyed.
+			return true
 		}
 		el, src = inner, source{kind: sourceCarbon, sent: sent}
 	}
@@ -218,6 +230,13 @@ func (c *Client) receive(ctx context.Context, tx Tx, el *xmlstream.Element, src 
 	if in.conv, err = tx.EnsureConversation(ctx, c.cfg.Account, in.peer, KindChat); err != nil {
 		return err
 	}
+	// XEP-0384: decrypt in this transaction, before anything reads the
+	// body (omemo.go).
+	if c.cfg.E2EE != nil {
+		if stop, err := c.decryptIncoming(ctx, tx, in, fx); stop {
+			return err
+		}
+	}
 	// Receipts and markers about our messages, from the peer they went to.
 	if in.dir == Inbound {
 		if id, ok := receipts.ParseReceived(el); ok {
@@ -262,7 +281,7 @@ func (c *Client) receive(ctx context.Context, tx Tx, el *xmlstream.Element, src 
 		}
 		return done(c.applyCorrection(ctx, tx, in, id, fx), fx)
 	}
-	if len(msg.Bodies) == 0 {
+	if len(in.msg.Bodies) == 0 { // in.msg: an OMEMO message's body is its plaintext
 		return done(nil, fx)
 	}
 	fx.handled = true
@@ -488,9 +507,19 @@ func (c *Client) newMessage(in *incoming) Message {
 		Lang:         lang,
 		Alternatives: alts,
 		Thread:       limitID(in.msg.Thread.ID),
+		Encryption:   in.enc,
+		SenderDevice: in.device,
+		Trust:        in.trust,
 	}
 	if in.dir == Outbound {
 		m.State = StateSent // sent by another client of ours: our server has it
+	}
+	if in.src.kind != sourceArchive {
+		// A message our server delivers takes its place by arrival: the
+		// server delivers in its order, and its stamps may be whole
+		// seconds (Prosody), coarser than the order. The archive's copy
+		// later gives it the archive's time (the store's merge).
+		m.Time = received
 	}
 	return m
 }
@@ -547,7 +576,11 @@ func (c *Client) messageTimes(in *incoming) (sent, server, received time.Time) {
 	received = c.now().UTC()
 	server = in.src.stamp
 	if d, ok := delay.Find(in.el); ok {
-		ours := d.From.Local() == "" && d.From.Resource() == "" && d.From.Domain() == in.own.Domain()
+		// Our server stamps offline messages from its domain (XEP-0160)
+		// and, Prosody, the stanzas it resends after a stream resumption
+		// from our bare JID (XEP-0198).
+		ours := d.From.Resource() == "" && d.From.Domain() == in.own.Domain() &&
+			(d.From.Local() == "" || d.From.Bare() == in.own.Bare())
 		switch {
 		case ours && server.IsZero():
 			server = d.Stamp

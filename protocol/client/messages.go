@@ -76,6 +76,7 @@ func (c *Client) Correct(ctx context.Context, id MessageID, newBody string) erro
 		item   pendingItem
 		orig   Message
 	)
+	c.prepareCorrection(ctx, id)
 	err = st.Update(ctx, func(tx Tx) error {
 		var peer jid.JID
 		var err error
@@ -241,6 +242,8 @@ func (c *Client) MarkRead(ctx context.Context, conv ConversationID, upTo Message
 	if err != nil {
 		return fmt.Errorf("mark read: %w", err)
 	}
+	// XEP-0490: our other devices learn it through PEP (sync.go).
+	c.publishDisplayed(ctx, conv, upTo)
 	if marker != nil {
 		if err := c.Send(ctx, marker); err != nil {
 			c.cfg.Logger.Debug("could not send a displayed marker", "err", err)

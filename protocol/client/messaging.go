@@ -80,6 +80,11 @@ type messenger struct {
 	// leaves the session's queue (OnAcked, OnUndelivered), which a new
 	// session does for every stanza of the old one.
 	inflight map[string]outboxRef
+	// held: a new session's outbox flush has not finished, so new
+	// stanzas wait in the outbox for it (sent directly, they would
+	// overtake older pending ones and arrive out of order); missed: one
+	// did wait since the flush read the outbox.
+	held, missed bool
 
 	// The user's privacy choices (both on by default).
 	sendMarkers    bool
@@ -99,6 +104,10 @@ type messenger struct {
 	// strips stanza-ids that claim to be its own): only then are the
 	// stanza-ids by our bare JID recorded (XEP-0359 §5).
 	sidTrusted bool
+
+	// sync is the state of carbons, archive catch-up and XEP-0490
+	// (sync.go); it has its own lock.
+	sync *syncer
 }
 
 // outboxRef names what an in-flight stanza stands for in the store.
@@ -127,6 +136,7 @@ func newMessenger() *messenger {
 		sendChatStates: true,
 		chatPeers:      make(map[jid.JID]ChatState),
 		markable:       make(map[ConversationID][]markableMsg),
+		sync:           newSyncer(),
 	}
 }
 
@@ -140,10 +150,14 @@ func (c *Client) messages() *messenger { return c.messagesState }
 // replies (XEP-0461).
 func registerMessaging(c *Client) {
 	m := c.mux
+	// sync.go: archive results and displayed notifications are taken
+	// before the message handler sees them.
+	registerSync(c)
 	m.HandleMessage(c.handleMessage)
 	c.OnAcked(c.outboxAcked)
 	c.OnUndelivered(c.outboxUndelivered)
 	c.OnOnline(c.onlineMessaging)
+	c.OnOnline(c.onlineDisplayed)
 
 	for _, f := range []string{
 		receipts.NS, markers.NS, chatstates.NS, correction.NS, retraction.NS,
@@ -154,13 +168,21 @@ func registerMessaging(c *Client) {
 }
 
 // onlineMessaging runs after every new session: it learns whether our
-// server vouches for its stanza-ids, then sends what the outbox holds.
+// server vouches for its stanza-ids, enables carbons and catches up with
+// the archive (sync.go), then sends what the outbox holds — after the
+// catch-up, which takes out of the outbox what the archive shows arrived.
 func (c *Client) onlineMessaging(ctx context.Context, _ session.Info) {
+	// Nothing pending: new messages need not wait for the catch-up.
+	c.releaseEmptyOutbox(ctx)
 	trusted := c.serverStampsStanzaIDs(ctx)
 	m := c.messages()
 	m.mu.Lock()
 	m.sidTrusted = trusted
 	m.mu.Unlock()
+	c.onlineSync(ctx)
+	if ctx.Err() != nil {
+		return
+	}
 	c.flushOutbox(ctx)
 }
 

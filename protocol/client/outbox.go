@@ -66,6 +66,9 @@ func (c *Client) SendMessage(ctx context.Context, to jid.JID, body string, opts 
 		return 0, fmt.Errorf("send message: %w", ErrEmptyMessage)
 	}
 	peer, own := to.Bare(), c.accountJID()
+	// OMEMO: device lists and sessions need the network, which the
+	// transaction below must not wait for (omemo.go).
+	c.prepareEncryption(ctx, peer)
 	oid := sid.NewOriginID()
 	var (
 		stored Message
@@ -122,7 +125,20 @@ func (c *Client) queueMessage(ctx context.Context, tx Tx, msg Message, peer jid.
 		return Message{}, pendingItem{}, err
 	}
 	el, err := c.buildMessage(ctx, tx, stored, peer)
+	var ee *encryptError
+	if errors.As(err, &ee) {
+		// OMEMO: it cannot be encrypted, so it fails; never plaintext.
+		p, err := c.failEncryption(ctx, tx, stored, ee)
+		if err != nil {
+			return Message{}, pendingItem{}, err
+		}
+		stored.State, stored.Failure = StateFailed, ee.reason
+		return stored, p, nil
+	}
 	if err != nil {
+		return Message{}, pendingItem{}, err
+	}
+	if stored, err = tx.Message(ctx, stored.ID); err != nil { // with its encryption
 		return Message{}, pendingItem{}, err
 	}
 	return stored, pendingItem{el: el, ref: outboxRef{outbox: ob, msg: stored.ID, conv: stored.Conversation, timeline: stored.Replaces == 0}}, nil
@@ -192,21 +208,74 @@ func (c *Client) buildMessage(ctx context.Context, tx Tx, msg Message, peer jid.
 		Bodies: map[string]string{"": body}, Thread: message.Thread{ID: msg.Thread},
 		Extensions: ext,
 	}.Element()
-	return el, nil
+	// XEP-0384 when the conversation's policy says so (omemo.go); an
+	// *encryptError when it must be encrypted and cannot be.
+	return c.encryptStanza(ctx, tx, msg, peer, el, body)
 }
 
-// pendingItem is an outbox stanza ready to be handed to the session.
+// pendingItem is an outbox stanza ready to be handed to the session, or
+// (failed set, el nil) a message that failed before it could be sent, to
+// report instead.
 type pendingItem struct {
-	el  *xmlstream.Element
-	ref outboxRef
+	el     *xmlstream.Element
+	ref    outboxRef
+	failed *MessageUpdated
 }
 
 // handOff gives an outbox stanza to the session, unless it is in flight
 // already. Without a connection it stays in the outbox for the next one.
 func (c *Client) handOff(ctx context.Context, p pendingItem) {
+	c.sendItem(ctx, p, false)
+}
+
+// holdOutbox makes new outbox stanzas wait for the flush of a new session
+// (messenger.held); the client calls it before the session's online hooks.
+func (c *Client) holdOutbox() {
+	m := c.messages()
+	m.mu.Lock()
+	m.held, m.missed = true, false
+	m.mu.Unlock()
+}
+
+// releaseEmptyOutbox ends the hold of a new session at once when the
+// outbox holds nothing (the usual case), so that the catch-up does not
+// delay new messages.
+func (c *Client) releaseEmptyOutbox(ctx context.Context) {
+	var n int
+	err := c.cfg.Store.View(ctx, func(tx Tx) error {
+		out, err := tx.Outbox(ctx, c.cfg.Account)
+		n = len(out)
+		return err
+	})
+	if err != nil || n > 0 {
+		return
+	}
+	m := c.messages()
+	m.mu.Lock()
+	if !m.missed {
+		m.held = false
+	}
+	m.mu.Unlock()
+}
+
+// sendItem hands an outbox stanza to the session, unless it is in flight
+// already, or the outbox is held and this is not the flush.
+func (c *Client) sendItem(ctx context.Context, p pendingItem, flush bool) {
+	if p.failed != nil {
+		c.Emit(*p.failed)
+		return
+	}
+	if p.el == nil {
+		return
+	}
 	key := p.el.Get("id")
 	m := c.messages()
 	m.mu.Lock()
+	if m.held && !flush {
+		m.missed = true // the flush sends it, in order
+		m.mu.Unlock()
+		return
+	}
 	if _, queued := m.inflight[key]; queued || key == "" {
 		m.mu.Unlock()
 		return
@@ -306,6 +375,23 @@ func (c *Client) markSent(ctx context.Context, refs []outboxRef) {
 // whose message is no longer pending (failed, retracted, deleted) are
 // dropped from the outbox.
 func (c *Client) flushOutbox(ctx context.Context) {
+	c.prepareOutbox(ctx)
+	for ctx.Err() == nil {
+		c.flushOnce(ctx)
+		m := c.messages()
+		m.mu.Lock()
+		if !m.missed {
+			m.held = false // in order from now on
+			m.mu.Unlock()
+			return
+		}
+		m.missed = false // queued while we read: another pass
+		m.mu.Unlock()
+	}
+}
+
+// flushOnce sends, in the outbox's order, every item not in flight.
+func (c *Client) flushOnce(ctx context.Context) {
 	var items []pendingItem
 	err := c.cfg.Store.Update(ctx, func(tx Tx) error {
 		items = nil
@@ -336,7 +422,7 @@ func (c *Client) flushOutbox(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		c.handOff(ctx, p)
+		c.sendItem(ctx, p, true)
 	}
 }
 
@@ -367,6 +453,11 @@ func (c *Client) rebuild(ctx context.Context, tx Tx, it OutboxItem) (pendingItem
 		return pendingItem{}, false, err
 	}
 	el, err := c.buildMessage(ctx, tx, msg, conv.Peer)
+	var ee *encryptError
+	if errors.As(err, &ee) {
+		p, err := c.failEncryption(ctx, tx, msg, ee)
+		return p, err == nil, err
+	}
 	if err != nil {
 		return pendingItem{}, false, err
 	}
@@ -409,6 +500,20 @@ func (c *Client) Retry(ctx context.Context, id MessageID) error {
 	}
 	var item pendingItem
 	var conv ConversationID
+	var peer jid.JID
+	err = st.View(ctx, func(tx Tx) error {
+		msg, err := tx.Message(ctx, id)
+		if err != nil {
+			return err
+		}
+		cv, err := tx.Conversation(ctx, msg.Conversation)
+		peer = cv.Peer
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("retry message %d: %w", id, err)
+	}
+	c.prepareEncryption(ctx, peer)
 	err = st.Update(ctx, func(tx Tx) error {
 		msg, err := tx.Message(ctx, id)
 		if err != nil {
@@ -433,6 +538,11 @@ func (c *Client) Retry(ctx context.Context, id MessageID) error {
 			return err
 		}
 		el, err := c.buildMessage(ctx, tx, msg, cv.Peer)
+		var ee *encryptError
+		if errors.As(err, &ee) {
+			item, err = c.failEncryption(ctx, tx, msg, ee)
+			return err
+		}
 		if err != nil {
 			return err
 		}
@@ -444,6 +554,9 @@ func (c *Client) Retry(ctx context.Context, id MessageID) error {
 	}
 	c.Emit(MessageUpdated{Conversation: conv, ID: id, State: StatePending})
 	c.handOff(ctx, item)
+	if item.failed != nil {
+		return fmt.Errorf("retry message %d: %s: %w", id, item.failed.Failure, ErrNoRecipients)
+	}
 	return nil
 }
 

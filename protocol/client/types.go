@@ -323,9 +323,11 @@ type Message struct {
 	// (XEP-0313 result delay, offline-storage delay), Received when this
 	// device got it. Zero means unknown; at least one must be set.
 	Sent, Server, Received time.Time
-	// Time is the message's place in the timeline, set by the store at
-	// insert from the first known of Server, Sent and Received, and never
-	// changed afterwards, so pages stay stable.
+	// Time is the message's place in the timeline. At insert it is the
+	// engine's choice when set (a live message: its arrival), else the
+	// first known of Server, Sent and Received. The store changes it only
+	// to the server's time, when a copy from the archive brings it (the
+	// archive's order is the conversation's).
 	Time time.Time
 	// Body is the text in Lang (the xml:lang of the chosen body, "" if
 	// none); Alternatives are the bodies in other languages.
