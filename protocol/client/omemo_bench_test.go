@@ -21,7 +21,12 @@ import (
 // stores it), reported per message. Run it with -benchtime=1x:
 //
 //	go test ./protocol/client/ -run '^$' -bench OMEMOCatchup -benchtime=1x
+//
+// TERN_BENCH_ARCHIVE=sql keeps Prosody's archives in SQLite
+// (xmpptest.Options.SQLArchive) instead of its default file storage, whose
+// cost per page grows with the archive.
 func BenchmarkOMEMOCatchup(b *testing.B) {
+	sqlArchive := os.Getenv("TERN_BENCH_ARCHIVE") == "sql"
 	n := 10000
 	if s := os.Getenv("TERN_BENCH_CATCHUP"); s != "" {
 		v, err := strconv.Atoi(s)
@@ -34,7 +39,7 @@ func BenchmarkOMEMOCatchup(b *testing.B) {
 		b.Run(mode, func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				b.StopTimer()
-				srv := xmpptest.StartProsody(b, xmpptest.Options{})
+				srv := xmpptest.StartProsody(b, xmpptest.Options{SQLArchive: sqlArchive})
 				for _, u := range []string{"alice", "bob"} {
 					srv.CreateAccount(b, u, password)
 				}

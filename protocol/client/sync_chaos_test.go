@@ -104,7 +104,7 @@ func TestSyncChaos(t *testing.T) {
 				on := syCount(nd.d, func(client.Online) bool { return true })
 				off := syCount(nd.d, func(client.Offline) bool { return true })
 				nd.proxy.CutAfterToClient(int64(200 + rnd.IntN(40000)))
-				fired := syWaitOr(nd.d, sending, func(client.Offline) bool {
+				_, fired := syWaitUntil(nd.d, sending, "the cut", func(client.Offline) bool {
 					return syCount(nd.d, func(client.Offline) bool { return true }) > off
 				})
 				if !fired {
@@ -130,30 +130,6 @@ func TestSyncChaos(t *testing.T) {
 					syCount(nd.d, func(client.CatchupDone) bool { return true }))
 			}
 		})
-	}
-}
-
-// syWaitOr waits for an event of type E that match accepts and reports
-// true, or reports false once stop is closed.
-func syWaitOr[E client.Event](d *syDevice, stop <-chan struct{}, match func(E) bool) bool {
-	d.t.Helper()
-	timeout := time.After(2 * mtTimeout)
-	for {
-		d.mu.Lock()
-		events, next := d.events, d.notify
-		d.mu.Unlock()
-		for _, ev := range events {
-			if m, ok := ev.(E); ok && match(m) {
-				return true
-			}
-		}
-		select {
-		case <-next:
-		case <-stop:
-			return false
-		case <-timeout:
-			d.t.Fatalf("%s: timed out waiting for an event", d.name)
-		}
 	}
 }
 

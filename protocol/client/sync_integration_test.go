@@ -124,6 +124,14 @@ func (d *syDevice) stop() {
 // the last start.
 func syWait[E client.Event](d *syDevice, what string, match func(E) bool) E {
 	d.t.Helper()
+	m, _ := syWaitUntil(d, nil, what, match)
+	return m
+}
+
+// syWaitUntil is syWait that gives up, reporting false, once stop is
+// closed (nil: never).
+func syWaitUntil[E client.Event](d *syDevice, stop <-chan struct{}, what string, match func(E) bool) (E, bool) {
+	d.t.Helper()
 	timeout := time.After(2 * mtTimeout)
 	for {
 		d.mu.Lock()
@@ -131,7 +139,7 @@ func syWait[E client.Event](d *syDevice, what string, match func(E) bool) E {
 		d.mu.Unlock()
 		for _, ev := range events {
 			if m, ok := ev.(E); ok && match(m) {
-				return m
+				return m, true
 			}
 			if f, ok := ev.(client.Failed); ok {
 				d.t.Fatalf("%s failed: %v", d.name, f.Err)
@@ -139,6 +147,9 @@ func syWait[E client.Event](d *syDevice, what string, match func(E) bool) E {
 		}
 		select {
 		case <-next:
+		case <-stop:
+			var zero E
+			return zero, false
 		case <-timeout:
 			if os.Getenv("TERN_DEBUG_WIRE") != "" {
 				for _, ev := range events {
