@@ -19,6 +19,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/tern-im/tern/protocol/client"
 	"github.com/tern-im/tern/protocol/jid"
@@ -45,6 +46,21 @@ type Engine interface {
 	Correct(ctx context.Context, id client.MessageID, newBody string) error
 	// MarkRead moves the read position of a conversation forward.
 	MarkRead(ctx context.Context, conv client.ConversationID, upTo client.MessageID) error
+	// Retract retracts one of our messages (XEP-0424).
+	Retract(ctx context.Context, id client.MessageID) error
+	// React sets our reactions to a message (XEP-0444): the full set.
+	React(ctx context.Context, id client.MessageID, emojis []string) error
+	// SendChatState tells a contact our chat state (XEP-0085); the engine
+	// sends nothing when the contact does not support them.
+	SendChatState(ctx context.Context, to jid.JID, state client.ChatState) error
+	// LoadOlder fetches up to n older messages of a conversation from the
+	// archive (XEP-0313) into the store, and reports how many were new and
+	// whether the archive has nothing older.
+	LoadOlder(ctx context.Context, conv client.ConversationID, n int) (int, bool, error)
+	// Repair heals the OMEMO session behind a message that could not be
+	// decrypted (client.ErrTrustDecision: the user must decide about the
+	// device's new key first).
+	Repair(ctx context.Context, id client.MessageID) error
 }
 
 var _ Engine = (*client.Client)(nil)
@@ -85,6 +101,45 @@ type Account struct {
 	Err string
 }
 
+// Presence is a contact's availability as the conversation list shows it:
+// the most available of its resources (RFC 6121 §4.7.2.1 show values).
+type Presence uint8
+
+// The presences, least available first.
+const (
+	PresenceOffline Presence = iota // no available resource
+	PresenceDND                     // "dnd"
+	PresenceAway                    // "away" or "xa"
+	PresenceOnline                  // available ("" or "chat")
+)
+
+// String returns a short English name of the presence, as shown to the
+// user.
+func (p Presence) String() string {
+	switch p {
+	case PresenceOffline:
+		return "offline"
+	case PresenceDND:
+		return "busy"
+	case PresenceAway:
+		return "away"
+	case PresenceOnline:
+		return "online"
+	}
+	return "invalid"
+}
+
+// presenceOf maps a show value to a Presence.
+func presenceOf(show string) Presence {
+	switch show {
+	case "dnd":
+		return PresenceDND
+	case "away", "xa":
+		return PresenceAway
+	}
+	return PresenceOnline
+}
+
 // Conversation is one row of the conversation list.
 type Conversation struct {
 	ID      client.ConversationID
@@ -98,6 +153,17 @@ type Conversation struct {
 	Unread int
 	// Preview is the start of the newest message's text, on one line.
 	Preview string
+	// Presence is the peer's availability.
+	Presence Presence
+	// ChatState is the peer's last chat state (XEP-0085), "" when none
+	// was received; ChatComposing shows "typing…".
+	ChatState client.ChatState
+	// Pinned conversations come first in the list; Archived ones are only
+	// shown on demand. Both are kept in the model only: the store has no
+	// place for them yet.
+	Pinned, Archived bool
+	// Encryption is the user's encryption choice for the conversation.
+	Encryption client.EncryptionPolicy
 }
 
 // Timeline is a snapshot of the window of one conversation's timeline that
@@ -110,6 +176,12 @@ type Timeline struct {
 	// HasOlder reports that the store may hold older messages (the last
 	// page read was full).
 	HasOlder bool
+	// HasNewer reports that the window does not reach the newest message
+	// (it was opened around a search result): live messages are not
+	// appended, and LoadNewer reads the next page.
+	HasNewer bool
+	// Focus is the message the window was opened around (OpenAt), or 0.
+	Focus client.MessageID
 }
 
 // LastOwn returns the newest outbound message that is not retracted, and
@@ -135,11 +207,19 @@ type Change struct {
 	// Received is set when a message from a peer arrived (for
 	// notifications).
 	Received *client.Message
+	// TrustNeeded is set when devices of a contact wait for the user's
+	// trust decision (OMEMO: a new device of a contact with verified
+	// devices, or a changed identity key).
+	TrustNeeded *client.TrustNeeded
+	// Contacts reports that the roster, the subscription requests or the
+	// block list changed (read them again).
+	Contacts bool
 }
 
 // Empty reports whether nothing changed.
 func (c Change) Empty() bool {
-	return c.Accounts == nil && c.Conversations == nil && c.Timeline == nil && c.Received == nil
+	return c.Accounts == nil && c.Conversations == nil && c.Timeline == nil && c.Received == nil &&
+		c.TrustNeeded == nil && !c.Contacts
 }
 
 // Model is the view state of every account. Its methods are safe for
@@ -151,11 +231,31 @@ type Model struct {
 	accounts  []Account
 	convs     []Conversation
 	timelines map[client.ConversationID]*Timeline
+	pinned    map[client.ConversationID]bool
+	archived  map[client.ConversationID]bool
+	// presence holds the available resources of each contact with their
+	// show values, per account.
+	presence map[contactKey]map[string]string
+	// states holds the last chat state of each contact, per account.
+	states map[contactKey]client.ChatState
+}
+
+// contactKey names a contact of an account.
+type contactKey struct {
+	acct client.AccountID
+	jid  jid.JID
 }
 
 // New returns an empty model reading history from store.
 func New(store client.History) *Model {
-	return &Model{store: store, timelines: make(map[client.ConversationID]*Timeline)}
+	return &Model{
+		store:     store,
+		timelines: make(map[client.ConversationID]*Timeline),
+		pinned:    make(map[client.ConversationID]bool),
+		archived:  make(map[client.ConversationID]bool),
+		presence:  make(map[contactKey]map[string]string),
+		states:    make(map[contactKey]client.ChatState),
+	}
 }
 
 // Accounts returns the accounts' statuses, in the order they were added.
@@ -192,10 +292,50 @@ func (m *Model) AddAccount(ctx context.Context, id client.AccountID, account jid
 	if i := m.account(id); i < 0 {
 		m.accounts = append(m.accounts, Account{ID: id, JID: account.Bare()})
 	}
-	m.convs = slices.DeleteFunc(m.convs, func(c Conversation) bool { return c.Account == id })
+	for i := range items {
+		m.decorate(&items[i])
+	}
+	m.convs = slices.DeleteFunc(slices.Clone(m.convs), func(c Conversation) bool { return c.Account == id })
 	m.convs = append(m.convs, items...)
 	sortConversations(m.convs)
 	return Change{Accounts: slices.Clone(m.accounts), Conversations: slices.Clone(m.convs)}, nil
+}
+
+// RemoveAccount drops an account (removed by the user) with its
+// conversations, their loaded timelines and what the model kept about its
+// contacts. It returns the new account and conversation lists; an unknown
+// account changes nothing (an empty Change).
+func (m *Model) RemoveAccount(id client.AccountID) Change {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := m.account(id)
+	if i < 0 {
+		return Change{}
+	}
+	m.accounts = slices.Delete(slices.Clone(m.accounts), i, i+1)
+	var kept []Conversation
+	for _, c := range m.convs {
+		if c.Account != id {
+			kept = append(kept, c)
+			continue
+		}
+		delete(m.timelines, c.ID)
+		delete(m.pinned, c.ID)
+		delete(m.archived, c.ID)
+	}
+	m.convs = kept
+	for k := range m.presence {
+		if k.acct == id {
+			delete(m.presence, k)
+		}
+	}
+	for k := range m.states {
+		if k.acct == id {
+			delete(m.states, k)
+		}
+	}
+	// Non-nil lists: an empty list is a change too.
+	return Change{Accounts: append([]Account{}, m.accounts...), Conversations: append([]Conversation{}, m.convs...)}
 }
 
 // item builds a list row for a stored conversation, with its preview.
@@ -207,6 +347,7 @@ func (m *Model) item(ctx context.Context, c client.Conversation) (Conversation, 
 		Name:         c.Peer.String(),
 		LastActivity: c.LastActivity,
 		Unread:       c.Unread,
+		Encryption:   c.Encryption,
 	}
 	last, err := m.store.LatestPage(ctx, c.ID, 1)
 	if err != nil {
@@ -223,10 +364,28 @@ func (m *Model) account(id client.AccountID) int {
 	return slices.IndexFunc(m.accounts, func(a Account) bool { return a.ID == id })
 }
 
-// sortConversations orders the list by newest activity first, then by name
-// so that the order is stable.
+// decorate sets the state the model keeps itself on a list row: pinned,
+// archived, presence and chat state. m.mu is held.
+func (m *Model) decorate(c *Conversation) {
+	k := contactKey{c.Account, c.Peer.Bare()}
+	c.Pinned, c.Archived = m.pinned[c.ID], m.archived[c.ID]
+	c.Presence = PresenceOffline
+	for _, show := range m.presence[k] {
+		c.Presence = max(c.Presence, presenceOf(show))
+	}
+	c.ChatState = m.states[k]
+}
+
+// sortConversations orders the list with the pinned conversations first,
+// then by newest activity, then by name so that the order is stable.
 func sortConversations(cs []Conversation) {
 	slices.SortStableFunc(cs, func(a, b Conversation) int {
+		if a.Pinned != b.Pinned {
+			if a.Pinned {
+				return -1
+			}
+			return 1
+		}
 		if c := b.LastActivity.Compare(a.LastActivity); c != 0 {
 			return c
 		}
@@ -243,11 +402,51 @@ func Filter(cs []Conversation, text string) []Conversation {
 	}
 	var out []Conversation
 	for _, c := range cs {
-		if strings.Contains(strings.ToLower(c.Name), text) || strings.Contains(strings.ToLower(c.Preview), text) {
+		if containsFold(c.Name, text) || containsFold(c.Preview, text) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// Visible returns the conversations the list shows: the archived ones
+// only when archived is set, the others otherwise.
+func Visible(cs []Conversation, archived bool) []Conversation {
+	out := make([]Conversation, 0, len(cs))
+	for _, c := range cs {
+		if c.Archived == archived {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// containsFold reports whether s contains lower (a lower-case string),
+// ignoring case, without allocating for ASCII text.
+func containsFold(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return strings.Contains(strings.ToLower(s), lower)
+		}
+	}
+	n := len(lower)
+	for i := 0; i+n <= len(s); i++ {
+		j := 0
+		for j < n {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != lower[j] {
+				break
+			}
+			j++
+		}
+		if j == n {
+			return true
+		}
+	}
+	return false
 }
 
 // Preview is the one-line preview of a message in the conversation list.
@@ -278,10 +477,13 @@ func Preview(msg client.Message) string {
 // Close.
 func (m *Model) Open(ctx context.Context, conv client.ConversationID) (Timeline, error) {
 	m.mu.Lock()
-	if t, ok := m.timelines[conv]; ok {
+	if t, ok := m.timelines[conv]; ok && !t.HasNewer && t.Focus == 0 {
 		m.mu.Unlock()
 		return *t, nil
 	}
+	// A window opened around a message (OpenAt) is replaced by the latest
+	// page.
+	delete(m.timelines, conv)
 	i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == conv })
 	var item Conversation
 	if i >= 0 {
@@ -307,6 +509,16 @@ func (m *Model) Open(ctx context.Context, conv client.ConversationID) (Timeline,
 	}
 	m.timelines[conv] = t
 	return *t, nil
+}
+
+// Search runs a full-text search over an account's history (the store's
+// Search).
+func (m *Model) Search(ctx context.Context, acct client.AccountID, query string, limit int) ([]client.SearchHit, error) {
+	hits, err := m.store.Search(ctx, acct, query, limit)
+	if err != nil {
+		return nil, fmt.Errorf("model: search: %w", err)
+	}
+	return hits, nil
 }
 
 // Close forgets a conversation's loaded window.
@@ -382,8 +594,261 @@ func (m *Model) Apply(ctx context.Context, acct client.AccountID, ev client.Even
 		return m.added(ctx, acct, e.Message)
 	case client.MessageUpdated:
 		return m.updated(ctx, e)
+	case client.PresenceChanged:
+		return m.presenceChanged(acct, e), nil
+	case client.ChatStateChanged:
+		return m.chatState(acct, e.From.Bare(), e.State), nil
+	case client.HistoryLoaded:
+		return m.historyLoaded(e), nil
+	case client.ReadSynced:
+		return m.readSynced(e), nil
+	case client.TrustNeeded:
+		return Change{TrustNeeded: &e}, nil
+	case client.RosterChanged, client.SubscriptionRequested, client.SubscriptionRequestRemoved, client.BlocklistChanged:
+		return Change{Contacts: true}, nil
 	}
 	return Change{}, nil
+}
+
+// presenceChanged records a resource's presence and updates the rows of
+// the contact's conversations.
+func (m *Model) presenceChanged(acct client.AccountID, e client.PresenceChanged) Change {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := contactKey{acct, e.Presence.JID.Bare()}
+	res := e.Presence.JID.Resource()
+	if e.Available {
+		if m.presence[k] == nil {
+			m.presence[k] = make(map[string]string)
+		}
+		m.presence[k][res] = e.Presence.Show
+	} else {
+		delete(m.presence[k], res)
+		if len(m.presence[k]) == 0 {
+			delete(m.presence, k)
+			// A contact that went away stops typing (XEP-0085 §5.6).
+			delete(m.states, k)
+		}
+	}
+	return m.redecorate(k)
+}
+
+// chatState records a contact's chat state.
+func (m *Model) chatState(acct client.AccountID, from jid.JID, st client.ChatState) Change {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := contactKey{acct, from}
+	if m.states[k] == st {
+		return Change{}
+	}
+	m.states[k] = st
+	return m.redecorate(k)
+}
+
+// redecorate refreshes the rows of contact k and returns the new list when
+// one changed. m.mu is held.
+func (m *Model) redecorate(k contactKey) Change {
+	changed := false
+	for i, c := range m.convs {
+		if c.Account != k.acct || c.Peer.Bare() != k.jid {
+			continue
+		}
+		d := c
+		m.decorate(&d)
+		if d.Presence != c.Presence || d.ChatState != c.ChatState {
+			if !changed {
+				m.convs = slices.Clone(m.convs)
+				changed = true
+			}
+			m.convs[i] = d
+		}
+	}
+	if !changed {
+		return Change{}
+	}
+	return Change{Conversations: slices.Clone(m.convs)}
+}
+
+// historyLoaded notes that the archive stored older messages: the open
+// timeline may read them from the store.
+func (m *Model) historyLoaded(e client.HistoryLoaded) Change {
+	if e.Added == 0 {
+		return Change{}
+	}
+	if t, ok := m.MoreStored(e.Conversation); ok {
+		return Change{Timeline: &t}
+	}
+	return Change{}
+}
+
+// readSynced applies a read position set by another device of ours.
+func (m *Model) readSynced(e client.ReadSynced) Change {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == e.Conversation })
+	if i < 0 || m.convs[i].Unread == e.Unread {
+		return Change{}
+	}
+	m.convs = slices.Clone(m.convs)
+	m.convs[i].Unread = e.Unread
+	return Change{Conversations: slices.Clone(m.convs)}
+}
+
+// MoreStored marks that the store may hold messages older than the open
+// window of conv (the archive stored some), and returns the window and
+// whether conv is open.
+func (m *Model) MoreStored(conv client.ConversationID) (Timeline, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok := m.timelines[conv]
+	if !ok {
+		return Timeline{}, false
+	}
+	if !t.HasOlder {
+		nt := *t
+		nt.HasOlder = true
+		m.timelines[conv] = &nt
+		t = &nt
+	}
+	return *t, true
+}
+
+// setFlag sets the pinned or archived flag of conv in flags and returns the
+// new list, or nil when nothing changed.
+func (m *Model) setFlag(flags map[client.ConversationID]bool, conv client.ConversationID, on bool) []Conversation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if flags[conv] == on {
+		return nil
+	}
+	if on {
+		flags[conv] = true
+	} else {
+		delete(flags, conv)
+	}
+	m.convs = slices.Clone(m.convs)
+	for i := range m.convs {
+		if m.convs[i].ID == conv {
+			m.decorate(&m.convs[i])
+		}
+	}
+	sortConversations(m.convs)
+	return slices.Clone(m.convs)
+}
+
+// SetPinned pins conv to the top of the list, or unpins it, and returns
+// the new list (nil when nothing changed). The choice lasts as long as the
+// model: the store does not keep it yet.
+func (m *Model) SetPinned(conv client.ConversationID, on bool) []Conversation {
+	return m.setFlag(m.pinned, conv, on)
+}
+
+// SetArchived archives conv (the list hides it until asked) or brings it
+// back, and returns the new list (nil when nothing changed). A new message
+// brings an archived conversation back. The choice lasts as long as the
+// model: the store does not keep it yet.
+func (m *Model) SetArchived(conv client.ConversationID, on bool) []Conversation {
+	return m.setFlag(m.archived, conv, on)
+}
+
+// SetEncryption records the encryption choice of conv (after the engine
+// stored it) and returns the new list, or nil when nothing changed.
+func (m *Model) SetEncryption(conv client.ConversationID, p client.EncryptionPolicy) []Conversation {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == conv })
+	if i < 0 || m.convs[i].Encryption == p {
+		return nil
+	}
+	m.convs = slices.Clone(m.convs)
+	m.convs[i].Encryption = p
+	return slices.Clone(m.convs)
+}
+
+// Conversation returns the list row of conv, and whether there is one.
+func (m *Model) Conversation(conv client.ConversationID) (Conversation, bool) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == conv })
+	if i < 0 {
+		return Conversation{}, false
+	}
+	return m.convs[i], true
+}
+
+// OpenAt loads the window of conv around the message at (a search result):
+// up to PageSize/2 messages before it and after it, replacing the window
+// loaded before. Focus names the message.
+func (m *Model) OpenAt(ctx context.Context, conv client.ConversationID, at client.MessageID) (Timeline, error) {
+	half := PageSize / 2
+	msg, err := m.store.Message(ctx, at)
+	if err != nil {
+		return Timeline{}, fmt.Errorf("model: open at a message: %w", err)
+	}
+	if msg.Conversation != conv {
+		return Timeline{}, fmt.Errorf("model: open at a message: %w", client.ErrOtherConversation)
+	}
+	before, err := m.store.PageBefore(ctx, conv, at, half)
+	if err != nil {
+		return Timeline{}, fmt.Errorf("model: open at a message: %w", err)
+	}
+	after, err := m.store.PageAfter(ctx, conv, at, half)
+	if err != nil {
+		return Timeline{}, fmt.Errorf("model: open at a message: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var item Conversation
+	if i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == conv }); i >= 0 {
+		item = m.convs[i]
+	}
+	t := &Timeline{
+		Conversation: conv,
+		Account:      item.Account,
+		Peer:         item.Peer,
+		Messages:     slices.Concat(before, []client.Message{msg}, after),
+		HasOlder:     len(before) == half,
+		HasNewer:     len(after) == half,
+		Focus:        at,
+	}
+	m.timelines[conv] = t
+	return *t, nil
+}
+
+// LoadNewer appends the page of messages after the newest loaded one, for
+// a window opened with OpenAt.
+func (m *Model) LoadNewer(ctx context.Context, conv client.ConversationID) (Timeline, error) {
+	m.mu.Lock()
+	t, ok := m.timelines[conv]
+	if !ok {
+		m.mu.Unlock()
+		return Timeline{}, ErrNotOpen
+	}
+	if !t.HasNewer || len(t.Messages) == 0 {
+		defer m.mu.Unlock()
+		return *t, nil
+	}
+	last := t.Messages[len(t.Messages)-1].ID
+	m.mu.Unlock()
+
+	newer, err := m.store.PageAfter(ctx, conv, last, PageSize)
+	if err != nil {
+		return Timeline{}, fmt.Errorf("model: load newer messages: %w", err)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	t, ok = m.timelines[conv]
+	if !ok {
+		return Timeline{}, ErrNotOpen
+	}
+	if len(t.Messages) == 0 || t.Messages[len(t.Messages)-1].ID != last {
+		return *t, nil
+	}
+	nt := *t
+	nt.Messages = append(slices.Clip(t.Messages), newer...)
+	nt.HasNewer = len(newer) == PageSize
+	m.timelines[conv] = &nt
+	return nt, nil
 }
 
 // setState records an account's connection state.
@@ -431,6 +896,20 @@ func (m *Model) added(ctx context.Context, acct client.AccountID, msg client.Mes
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var ch Change
+	// A new message brings an archived conversation back; a message from
+	// the peer ends its typing notification (XEP-0085 §5.2: content
+	// messages imply "active").
+	delete(m.archived, msg.Conversation)
+	if msg.Direction == client.Inbound {
+		for k, st := range m.states {
+			if k.acct == acct && st != client.ChatActive && m.isPeer(msg.Conversation, k) {
+				m.states[k] = client.ChatActive
+			}
+		}
+	}
+	if fresh != nil {
+		m.decorate(fresh)
+	}
 	i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == msg.Conversation })
 	switch {
 	case i >= 0:
@@ -444,13 +923,14 @@ func (m *Model) added(ctx context.Context, acct client.AccountID, msg client.Mes
 		if msg.Direction == client.Inbound && msg.ID > 0 {
 			c.Unread++
 		}
+		m.decorate(c)
 	case fresh != nil:
 		m.convs = append(slices.Clone(m.convs), *fresh)
 	}
 	sortConversations(m.convs)
 	ch.Conversations = slices.Clone(m.convs)
 
-	if t, ok := m.timelines[msg.Conversation]; ok && !slices.ContainsFunc(t.Messages, func(x client.Message) bool { return x.ID == msg.ID }) {
+	if t, ok := m.timelines[msg.Conversation]; ok && !t.HasNewer && !slices.ContainsFunc(t.Messages, func(x client.Message) bool { return x.ID == msg.ID }) {
 		nt := *t
 		// Live messages go after the loaded window. One older than the
 		// newest loaded (a late archive message) is placed in order.
@@ -466,6 +946,12 @@ func (m *Model) added(ctx context.Context, acct client.AccountID, msg client.Mes
 		ch.Timeline = &nt
 	}
 	return ch, nil
+}
+
+// isPeer reports whether k is the peer of conversation conv. m.mu is held.
+func (m *Model) isPeer(conv client.ConversationID, k contactKey) bool {
+	i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == conv })
+	return i >= 0 && m.convs[i].Account == k.acct && m.convs[i].Peer.Bare() == k.jid
 }
 
 // updated handles a change to a stored message: the message is read again

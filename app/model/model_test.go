@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -268,5 +269,180 @@ func TestApplyEvents(t *testing.T) {
 	ch, err = m.Apply(ctx, 1, client.MessageReceived{Message: in3})
 	if err != nil || len(ch.Conversations) != 3 || ch.Conversations[0].Name != "tybalt@capulet.lit" || ch.Conversations[0].Unread != 1 || ch.Timeline != nil {
 		t.Fatalf("new conversation: %+v, %v", ch, err)
+	}
+}
+
+func TestPresenceChatStatePinArchive(t *testing.T) {
+	h := newHistory(t)
+	m := model.New(h)
+	ctx := t.Context()
+	if _, err := m.AddAccount(ctx, 1, mustJID(t, "romeo@montague.lit")); err != nil {
+		t.Fatal(err)
+	}
+	balcony, garden := mustJID(t, "juliet@capulet.lit/balcony"), mustJID(t, "juliet@capulet.lit/garden")
+	row := func(ch model.Change, name string) model.Conversation {
+		t.Helper()
+		for _, c := range ch.Conversations {
+			if c.Name == name {
+				return c
+			}
+		}
+		t.Fatalf("%s not in %+v", name, ch.Conversations)
+		return model.Conversation{}
+	}
+	ch, _ := m.Apply(ctx, 1, client.PresenceChanged{Presence: client.ResourcePresence{JID: balcony, Show: "dnd"}, Available: true})
+	if c := row(ch, "juliet@capulet.lit"); c.Presence != model.PresenceDND {
+		t.Fatalf("presence = %v", c.Presence)
+	}
+	ch, _ = m.Apply(ctx, 1, client.PresenceChanged{Presence: client.ResourcePresence{JID: garden}, Available: true})
+	if c := row(ch, "juliet@capulet.lit"); c.Presence != model.PresenceOnline {
+		t.Fatalf("presence with two resources = %v (the most available wins)", c.Presence)
+	}
+	ch, _ = m.Apply(ctx, 1, client.ChatStateChanged{From: garden, State: client.ChatComposing})
+	if c := row(ch, "juliet@capulet.lit"); c.ChatState != client.ChatComposing {
+		t.Fatalf("chat state = %q", c.ChatState)
+	}
+	if ch, _ := m.Apply(ctx, 1, client.ChatStateChanged{From: garden, State: client.ChatComposing}); !ch.Empty() {
+		t.Fatal("a repeated chat state reported a change")
+	}
+	m.Apply(ctx, 1, client.PresenceChanged{Presence: client.ResourcePresence{JID: garden}})
+	ch, _ = m.Apply(ctx, 1, client.PresenceChanged{Presence: client.ResourcePresence{JID: balcony}})
+	if c := row(ch, "juliet@capulet.lit"); c.Presence != model.PresenceOffline || c.ChatState != "" {
+		t.Fatalf("offline: %+v", c)
+	}
+
+	// Pinning puts the nurse first; archiving hides juliet until asked.
+	cs := m.SetPinned(2, true)
+	if cs[0].Name != "nurse@capulet.lit" || !cs[0].Pinned || m.SetPinned(2, true) != nil {
+		t.Fatalf("pinned: %+v", cs)
+	}
+	cs = m.SetArchived(1, true)
+	if v := model.Visible(cs, false); len(v) != 1 || v[0].ID != 2 {
+		t.Fatalf("visible = %+v", v)
+	}
+	if v := model.Visible(cs, true); len(v) != 1 || v[0].ID != 1 {
+		t.Fatalf("archived = %+v", v)
+	}
+	// A new message brings juliet back, still after the pinned nurse.
+	in := client.Message{ID: 500, Conversation: 1, Direction: client.Inbound, Body: "Ay me!", Time: t0.Add(10 * time.Hour)}
+	h.msgs[1] = append(h.msgs[1], in)
+	ch, _ = m.Apply(ctx, 1, client.MessageReceived{Message: in})
+	if ch.Conversations[0].ID != 2 || ch.Conversations[1].Archived {
+		t.Fatalf("after a message: %+v", ch.Conversations)
+	}
+	if cs := m.SetEncryption(1, client.EncryptionRequired); cs == nil {
+		t.Fatal("SetEncryption reported no change")
+	}
+	if c, _ := m.Conversation(1); c.Encryption != client.EncryptionRequired {
+		t.Fatalf("encryption = %v", c.Encryption)
+	}
+}
+
+// pagedHistory adds PageAfter to fakeHistory.
+type pagedHistory struct{ *fakeHistory }
+
+func (p pagedHistory) PageAfter(_ context.Context, conv client.ConversationID, after client.MessageID, n int) ([]client.Message, error) {
+	ms := p.msgs[conv]
+	i := slices.IndexFunc(ms, func(m client.Message) bool { return m.ID == after })
+	if i < 0 {
+		return nil, client.ErrNotFound
+	}
+	return slices.Clone(ms[i+1 : min(len(ms), i+1+n)]), nil
+}
+
+func TestOpenAtAndLoadNewer(t *testing.T) {
+	h := pagedHistory{newHistory(t)}
+	m := model.New(h)
+	ctx := t.Context()
+	if _, err := m.AddAccount(ctx, 1, mustJID(t, "romeo@montague.lit")); err != nil {
+		t.Fatal(err)
+	}
+	tl, err := m.OpenAt(ctx, 1, 40)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tl.Focus != 40 || len(tl.Messages) != model.PageSize+1 || tl.Messages[0].ID != 15 || !tl.HasOlder || !tl.HasNewer {
+		t.Fatalf("OpenAt: %d messages from %d, focus %d, older %v newer %v", len(tl.Messages), tl.Messages[0].ID, tl.Focus, tl.HasOlder, tl.HasNewer)
+	}
+	// A live message is not appended to a window short of the newest.
+	in := client.Message{ID: 121, Conversation: 1, Direction: client.Inbound, Body: "late", Time: t0.Add(200 * time.Minute)}
+	h.msgs[1] = append(h.msgs[1], in)
+	if ch, _ := m.Apply(ctx, 1, client.MessageReceived{Message: in}); ch.Timeline != nil {
+		t.Fatal("a live message was appended to a window opened around an old one")
+	}
+	tl, err = m.LoadNewer(ctx, 1)
+	if err != nil || tl.Messages[len(tl.Messages)-1].ID != 115 || !tl.HasNewer {
+		t.Fatalf("LoadNewer: last %d, newer %v, %v", tl.Messages[len(tl.Messages)-1].ID, tl.HasNewer, err)
+	}
+	tl, _ = m.LoadNewer(ctx, 1)
+	if tl.Messages[len(tl.Messages)-1].ID != 121 || tl.HasNewer {
+		t.Fatalf("LoadNewer to the end: last %d, newer %v", tl.Messages[len(tl.Messages)-1].ID, tl.HasNewer)
+	}
+	// Opening the conversation again shows the latest page.
+	if tl, _ := m.Open(ctx, 1); tl.Focus != 0 || tl.Messages[len(tl.Messages)-1].ID != 121 || len(tl.Messages) != model.PageSize {
+		t.Fatalf("Open after OpenAt: focus %d, %d messages", tl.Focus, len(tl.Messages))
+	}
+	if _, err := m.OpenAt(ctx, 2, 40); !errors.Is(err, client.ErrOtherConversation) {
+		t.Fatalf("OpenAt with a message of another conversation: %v", err)
+	}
+	// HistoryLoaded: the archive stored older messages.
+	m.Close(1)
+	h.msgs[1] = h.msgs[1][100:]
+	tl, _ = m.Open(ctx, 1)
+	if tl.HasOlder {
+		t.Fatal("a short conversation has older messages")
+	}
+	if ch, _ := m.Apply(ctx, 1, client.HistoryLoaded{Conversation: 1, Added: 3}); ch.Timeline == nil || !ch.Timeline.HasOlder {
+		t.Fatalf("HistoryLoaded: %+v", ch.Timeline)
+	}
+}
+
+func TestContainsFoldMatchesStringsToLower(t *testing.T) {
+	for _, s := range []string{"Juliet@Capulet.LIT", "ÉLISE", "abc", ""} {
+		for _, q := range []string{"juliet", "capulet.lit", "élise", "b", "zz", ""} {
+			c := model.Conversation{Name: s}
+			got := len(model.Filter([]model.Conversation{c}, q)) == 1
+			want := strings.Contains(strings.ToLower(s), q)
+			if got != want {
+				t.Errorf("Filter(%q, %q) = %v, want %v", s, q, got, want)
+			}
+		}
+	}
+}
+
+func TestRemoveAccountDropsItsConversations(t *testing.T) {
+	ctx := t.Context()
+	h := newHistory(t)
+	h.convs = append(h.convs, client.Conversation{ID: 3, Account: 2, Peer: mustJID(t, "benvolio@montague.lit"), LastActivity: t0})
+	m := model.New(h)
+	for id, addr := range map[client.AccountID]string{1: "romeo@montague.lit", 2: "mercutio@montague.lit"} {
+		if _, err := m.AddAccount(ctx, id, mustJID(t, addr)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := m.Open(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	m.SetPinned(1, true)
+	ch := m.RemoveAccount(1)
+	if len(ch.Accounts) != 1 || ch.Accounts[0].ID != 2 {
+		t.Errorf("accounts after removing 1: %+v", ch.Accounts)
+	}
+	if len(ch.Conversations) != 1 || ch.Conversations[0].ID != 3 {
+		t.Errorf("conversations after removing 1: %+v", ch.Conversations)
+	}
+	if _, ok := m.Conversation(1); ok {
+		t.Error("a conversation of the removed account is still known")
+	}
+	if got := m.Accounts(); len(got) != 1 || got[0].ID != 2 {
+		t.Errorf("Accounts() = %+v", got)
+	}
+	if ch := m.RemoveAccount(1); !ch.Empty() {
+		t.Errorf("removing it again changed %+v", ch)
+	}
+	// The last account: the lists are empty, not unchanged.
+	ch = m.RemoveAccount(2)
+	if ch.Accounts == nil || ch.Conversations == nil || len(ch.Accounts)+len(ch.Conversations) != 0 {
+		t.Errorf("after removing every account: %+v", ch)
 	}
 }

@@ -82,6 +82,10 @@ func palette(n fyne.ThemeColorName, dark bool) (color.Color, bool) {
 		return pick(rgb(0x1F2933), rgb(0xE4E9F0))
 	case fynetheme.ColorNamePlaceHolder:
 		return pick(rgb(0x6B7785), rgb(0x93A1B2))
+	case fynetheme.ColorNameDisabled:
+		// Low-importance text (times, previews, day separators) uses
+		// it: readable, but quieter than the placeholder.
+		return pick(rgb(0x7D8896), rgb(0x7F8DA0))
 	case fynetheme.ColorNameInputBackground:
 		return pick(rgb(0xFFFFFF), rgb(0x1C2733))
 	case fynetheme.ColorNameInputBorder:

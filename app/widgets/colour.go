@@ -111,9 +111,3 @@ func maxChroma(l, h float64) float64 {
 	}
 	return best
 }
-
-// withAlpha returns c with alpha a.
-func withAlpha(c color.Color, a uint8) color.Color {
-	r, g, b, _ := c.RGBA()
-	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: a}
-}

@@ -1,8 +1,17 @@
 // Command tern is Tern's desktop GUI, an XMPP (RFC 6120, RFC 6121) messenger
-// on the Fyne toolkit. main only wires: flags → slog → the engine's sign-in
-// (connect.go) → app.Run.
+// on the Fyne toolkit. main only wires: flags → slog → storage/keyring →
+// storage/sqlite and the engines with OMEMO (crypto/omemo; backend.go) →
+// app.Run.
 //
-//	tern [-debug]
+//	tern [-debug] [-db FILE] [-ca-file FILE]
+//
+// The environment can set the same: TERN_DB (the database file; default
+// the platform's data directory), TERN_CA_FILE (trust only the CA
+// certificates of this PEM file instead of the system's: for test servers)
+// and TERN_KEYRING_SERVICE (the keyring service name; default
+// im.tern.Tern). Tern logs "screen shown" with the screen's name and the
+// time since start when it shows a screen, and "screen drawn" when the
+// window first paints it: timing markers for benchmarks (BENCHMARKS.md).
 package main
 
 import (
@@ -11,25 +20,37 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	fyneapp "fyne.io/fyne/v2/app"
+	"github.com/gen2brain/beeep"
 
 	"github.com/tern-im/tern/app"
+	"github.com/tern-im/tern/app/notify"
+	"github.com/tern-im/tern/assets"
+	"github.com/tern-im/tern/storage/keyring"
 )
 
 // appID is Tern's reverse-DNS application ID, as in FyneApp.toml and the
 // .desktop and AppStream files under packaging/.
 const appID = "im.tern.Tern"
 
+// keyringTimeout bounds each keyring call: long enough to answer an unlock
+// prompt.
+const keyringTimeout = 2 * time.Minute
+
 func main() {
-	if err := run(); err != nil {
+	start := time.Now()
+	if err := run(start); err != nil {
 		fmt.Fprintln(os.Stderr, "tern:", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
+func run(start time.Time) error {
 	debug := flag.Bool("debug", false, "log debug messages to standard error")
+	dbPath := flag.String("db", os.Getenv("TERN_DB"), "the database file (default: $TERN_DB, else the platform's data directory)")
+	caFile := flag.String("ca-file", os.Getenv("TERN_CA_FILE"), "trust only the CA certificates in this PEM file (default: $TERN_CA_FILE, else the system's)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		flag.Usage()
@@ -42,13 +63,37 @@ func run() error {
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
+	kr := keyring.New(keyring.Options{
+		Service: os.Getenv("TERN_KEYRING_SERVICE"),
+		Timeout: keyringTimeout,
+		Logger:  log.With("component", "keyring"),
+	})
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+		defer cancel()
+		_ = kr.Close(ctx) // only waits for an abandoned call
+	}()
+	cfg := config{dbPath: *dbPath, caFile: *caFile, kr: kr, log: log.With("component", "engine")}
+
+	// The notification service names the sender application by this.
+	beeep.AppName = "Tern"
+
 	// Fyne's driver already quits on SIGINT and SIGTERM; a second handler
 	// here would race its shutdown. Everything under ctx ends with Run.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 
 	return app.Run(ctx, fyneapp.NewWithID(appID), app.Deps{
-		Connect: connectOnce(log.With("component", "session")),
-		Logger:  log.With("component", "app"),
+		Open: func(ctx context.Context, passphrase []byte) (app.Backend, error) {
+			return openBackend(ctx, cfg, passphrase)
+		},
+		Notifier: notify.Beeep{Icon: assets.Icon},
+		OnScreen: func(name string) {
+			log.Info("screen shown", "screen", name, "since_start", time.Since(start))
+		},
+		OnDrawn: func(name string) {
+			log.Info("screen drawn", "screen", name, "since_start", time.Since(start))
+		},
+		Logger: log.With("component", "app"),
 	})
 }

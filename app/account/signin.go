@@ -1,4 +1,4 @@
-package app
+package account
 
 import (
 	"context"
@@ -16,6 +16,9 @@ import (
 	"fyne.io/fyne/v2/layout"
 	fynetheme "fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
+
+	"github.com/tern-im/tern/app/widgets"
+	"github.com/tern-im/tern/assets"
 )
 
 // Texts of the sign-in screen that tests and screen readers rely on.
@@ -30,15 +33,50 @@ const (
 	AddressPlaceholder = "name@example.org"
 	// ServerPlaceholder is the example shown in the empty server field.
 	ServerPlaceholder = "host:port"
+	// CreateLabel is the text of the button that opens account creation.
+	CreateLabel = "Create an account"
+	// BackLabel is the text of the button that leaves the screen unused.
+	BackLabel = "Back"
 )
+
+// ErrNoConnect is returned by NewSignIn and NewRegister when their
+// Connect or Register function is nil.
+var ErrNoConnect = errors.New("account: no connect function")
+
+// ConnectFunc signs in to an XMPP account: address is the account's JID,
+// server an optional "host:port" that overrides DNS lookup (empty means
+// look it up). It blocks until the account is signed in (and stored) or
+// the attempt failed, honours ctx, and returns an error whose text the
+// user will read.
+type ConnectFunc func(ctx context.Context, address, password, server string) error
+
+// SignInOptions configures a sign-in screen.
+type SignInOptions struct {
+	// Connect signs in; it runs off the UI thread. Required.
+	Connect ConnectFunc
+	// OnSignedIn is called on the Fyne thread after a successful sign-in.
+	OnSignedIn func(address string)
+	// OnCreate, when set, adds a button that opens account creation.
+	OnCreate func()
+	// OnBack, when set, adds a button that leaves the screen (adding an
+	// account from the main window).
+	OnBack func()
+	// Intro replaces the line under the title ("" keeps the default).
+	Intro string
+	// Logger receives diagnostics; nil discards them. Passwords are never
+	// logged.
+	Logger *slog.Logger
+}
 
 // SignIn is the sign-in screen: address, password, an optional server
 // override behind an Advanced button, and a Sign in button. Signing in runs
-// Deps.Connect on a goroutine of its own while the screen shows progress and
-// a Cancel button; the summary or the error is then shown on the screen.
+// SignInOptions.Connect on a goroutine of its own while the screen shows
+// progress and a Cancel button; the outcome is then shown on the screen and
+// a success reported to OnSignedIn.
 type SignIn struct {
 	ctx     context.Context // ends every attempt; the caller cancels it before Wait
 	connect ConnectFunc
+	done    func(string)
 	log     *slog.Logger
 	wg      sync.WaitGroup // counts attempt goroutines
 	closed  atomic.Bool    // set by Close: results are no longer shown
@@ -46,7 +84,7 @@ type SignIn struct {
 	// The widgets and every field below are owned by the Fyne thread.
 	address, password, server *widget.Entry
 	signIn, cancel            *widget.Button
-	progress                  *widget.ProgressBarInfinite
+	progress                  *widgets.Progress
 	status                    *widget.Label
 	content                   fyne.CanvasObject
 
@@ -56,11 +94,11 @@ type SignIn struct {
 
 // NewSignIn builds the sign-in screen. Attempts run under ctx; cancel ctx
 // and call Wait before dropping the screen. Call it on the Fyne thread.
-func NewSignIn(ctx context.Context, deps Deps) (*SignIn, error) {
-	if deps.Connect == nil {
+func NewSignIn(ctx context.Context, opts SignInOptions) (*SignIn, error) {
+	if opts.Connect == nil {
 		return nil, ErrNoConnect
 	}
-	s := &SignIn{ctx: ctx, connect: deps.Connect, log: deps.logger()}
+	s := &SignIn{ctx: ctx, connect: opts.Connect, done: opts.OnSignedIn, log: logger(opts.Logger)}
 
 	s.address = widget.NewEntry()
 	s.address.SetPlaceHolder(AddressPlaceholder)
@@ -77,8 +115,7 @@ func NewSignIn(ctx context.Context, deps Deps) (*SignIn, error) {
 	s.cancel = widget.NewButton(CancelLabel, s.abandon)
 	s.cancel.Importance = widget.LowImportance
 	s.cancel.Hide()
-	s.progress = widget.NewProgressBarInfinite()
-	s.progress.Hide()
+	s.progress = widgets.NewProgress()
 	s.status = widget.NewLabel("")
 	s.status.Wrapping = fyne.TextWrapWord
 	s.status.Alignment = fyne.TextAlignCenter
@@ -89,7 +126,11 @@ func NewSignIn(ctx context.Context, deps Deps) (*SignIn, error) {
 	logo.SetMinSize(fyne.NewSquareSize(88))
 	title := widget.NewLabelWithStyle("Welcome to Tern", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
 	title.SizeName = fynetheme.SizeNameSubHeadingText
-	intro := widget.NewLabelWithStyle("Sign in with your XMPP address.", fyne.TextAlignCenter, fyne.TextStyle{})
+	if opts.Intro == "" {
+		opts.Intro = "Sign in with your XMPP address."
+	}
+	intro := widget.NewLabelWithStyle(opts.Intro, fyne.TextAlignCenter, fyne.TextStyle{})
+	intro.Wrapping = fyne.TextWrapWord
 
 	// One form layout for all rows keeps the labels and fields aligned; the
 	// server row stays hidden until the user opens Advanced.
@@ -134,12 +175,39 @@ func NewSignIn(ctx context.Context, deps Deps) (*SignIn, error) {
 		s.status,
 		s.cancel,
 	)
+	if opts.OnCreate != nil {
+		create := widget.NewButtonWithIcon(CreateLabel, fynetheme.ContentAddIcon(), opts.OnCreate)
+		create.Importance = widget.LowImportance
+		column.Add(create)
+	}
+	if opts.OnBack != nil {
+		back := widget.NewButtonWithIcon(BackLabel, fynetheme.NavigateBackIcon(), opts.OnBack)
+		back.Importance = widget.LowImportance
+		column.Add(back)
+	}
 	s.content = container.New(&columnLayout{width: 400}, column)
 	return s, nil
 }
 
+// logger returns l, or a logger that discards everything.
+func logger(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
+}
+
+// icon returns Tern's icon as a Fyne resource.
+func icon() fyne.Resource {
+	return fyne.NewStaticResource(assets.IconName, assets.Icon)
+}
+
 // Content returns the screen's root object, for a window's SetContent.
 func (s *SignIn) Content() fyne.CanvasObject { return s.content }
+
+// FocusTarget returns the widget to focus when the screen is shown: the
+// address field.
+func (s *SignIn) FocusTarget() fyne.Focusable { return s.address }
 
 // Close marks the screen as gone: attempts that end afterwards no longer
 // touch its widgets. Call it once the window is closed or the event loop has
@@ -175,7 +243,7 @@ func (s *SignIn) submit() {
 	go func() {
 		defer s.wg.Done()
 		defer stop()
-		summary, err := s.connect(ctx, address, password, server)
+		err := s.connect(ctx, address, password, server)
 		if s.closed.Load() {
 			return
 		}
@@ -183,7 +251,7 @@ func (s *SignIn) submit() {
 		// has stopped Fyne runs this inline, hence the second check.
 		fyne.Do(func() {
 			if !s.closed.Load() {
-				s.finish(attempt, summary, err)
+				s.finish(attempt, address, err)
 			}
 		})
 	}()
@@ -197,7 +265,7 @@ func (s *SignIn) abandon() {
 }
 
 // finish shows the outcome of an attempt. Fyne thread only.
-func (s *SignIn) finish(attempt int, summary string, err error) {
+func (s *SignIn) finish(attempt int, address string, err error) {
 	if attempt != s.attempt {
 		return
 	}
@@ -205,8 +273,12 @@ func (s *SignIn) finish(attempt int, summary string, err error) {
 	s.setBusy(false)
 	switch {
 	case err == nil:
-		s.log.Info("signed in", "summary", summary)
-		s.show(summary, widget.SuccessImportance)
+		s.log.Info("signed in", "jid", address)
+		s.password.SetText("")
+		s.show("Signed in as "+address+".", widget.SuccessImportance)
+		if s.done != nil {
+			s.done(address)
+		}
 	case errors.Is(err, context.Canceled):
 		s.log.Debug("sign-in cancelled", "err", err)
 		s.show("Sign-in cancelled.", widget.MediumImportance)

@@ -1,4 +1,4 @@
-package app_test
+package account_test
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
-	"github.com/tern-im/tern/app"
+	"github.com/tern-im/tern/app/account"
+	"github.com/tern-im/tern/app/widgets"
 )
 
 // call is one Connect call as the fake engine saw it.
@@ -21,19 +22,18 @@ type call struct {
 }
 
 type result struct {
-	summary string
-	err     error
+	err error
 }
 
 // fakeEngine returns a Connect that hands every call to the test and
 // returns what the test replies.
-func fakeEngine() (app.ConnectFunc, <-chan call) {
+func fakeEngine() (account.ConnectFunc, <-chan call) {
 	calls := make(chan call)
-	connect := func(ctx context.Context, jid, password, server string) (string, error) {
+	connect := func(ctx context.Context, jid, password, server string) error {
 		reply := make(chan result, 1)
 		calls <- call{ctx: ctx, jid: jid, password: password, server: server, reply: reply}
 		r := <-reply
-		return r.summary, r.err
+		return r.err
 	}
 	return connect, calls
 }
@@ -42,7 +42,7 @@ func fakeEngine() (app.ConnectFunc, <-chan call) {
 // the way a user finds them: by their visible texts.
 type screen struct {
 	t        *testing.T
-	s        *app.SignIn
+	s        *account.SignIn
 	win      fyne.Window
 	address  *widget.Entry
 	password *widget.Entry
@@ -52,18 +52,20 @@ type screen struct {
 	progress *widget.ProgressBarInfinite
 	status   *widget.Label
 	advanced *widget.Button
+	signedIn []string // OnSignedIn calls
 }
 
-func newScreen(t *testing.T, ctx context.Context, connect app.ConnectFunc) *screen {
+func newScreen(t *testing.T, ctx context.Context, connect account.ConnectFunc) *screen {
 	t.Helper()
 	test.NewTempApp(t)
-	s, err := app.NewSignIn(ctx, app.Deps{Connect: connect})
+	sc := &screen{t: t}
+	s, err := account.NewSignIn(ctx, account.SignInOptions{Connect: connect, OnSignedIn: func(a string) { sc.signedIn = append(sc.signedIn, a) }})
 	if err != nil {
 		t.Fatal(err)
 	}
 	win := test.NewTempWindow(t, s.Content())
 	win.Resize(fyne.NewSize(520, 600))
-	sc := &screen{t: t, s: s, win: win}
+	sc.s, sc.win = s, win
 	var labels []*widget.Label
 	for _, o := range test.LaidOutObjects(s.Content()) {
 		switch w := o.(type) {
@@ -71,22 +73,22 @@ func newScreen(t *testing.T, ctx context.Context, connect app.ConnectFunc) *scre
 			switch {
 			case w.Password:
 				sc.password = w
-			case w.PlaceHolder == app.AddressPlaceholder:
+			case w.PlaceHolder == account.AddressPlaceholder:
 				sc.address = w
-			case w.PlaceHolder == app.ServerPlaceholder:
+			case w.PlaceHolder == account.ServerPlaceholder:
 				sc.server = w
 			}
 		case *widget.Button:
 			switch w.Text {
-			case app.SignInLabel:
+			case account.SignInLabel:
 				sc.signIn = w
-			case app.CancelLabel:
+			case account.CancelLabel:
 				sc.cancel = w
-			case app.AdvancedLabel:
+			case account.AdvancedLabel:
 				sc.advanced = w
 			}
-		case *widget.ProgressBarInfinite:
-			sc.progress = w
+		case *widgets.Progress:
+			sc.progress = &w.ProgressBarInfinite
 		case *widget.Label:
 			labels = append(labels, w)
 		}
@@ -211,7 +213,7 @@ func TestSignInCallsConnectWithTypedValuesAndShowsError(t *testing.T) {
 	sc.wantIdle()
 }
 
-func TestSignInShowsSummary(t *testing.T) {
+func TestSignInReportsSuccess(t *testing.T) {
 	connect, calls := fakeEngine()
 	sc := newScreen(t, t.Context(), connect)
 	sc.fill("romeo@montague.example", "secret", "")
@@ -222,10 +224,19 @@ func TestSignInShowsSummary(t *testing.T) {
 	if c.server != "" {
 		t.Errorf("server = %q, want empty (look it up)", c.server)
 	}
-	c.reply <- result{summary: "Connected to montague.example with SCRAM-SHA-256-PLUS over TLS 1.3."}
+	if c.jid != "romeo@montague.example" || c.password != "secret" {
+		t.Errorf("Connect(%q, %q), want romeo@montague.example, secret", c.jid, c.password)
+	}
+	c.reply <- result{}
 	sc.s.Wait()
-	sc.wantStatus("Connected to montague.example with SCRAM-SHA-256-PLUS over TLS 1.3.", widget.SuccessImportance)
+	sc.wantStatus("Signed in as romeo@montague.example.", widget.SuccessImportance)
 	sc.wantIdle()
+	if len(sc.signedIn) != 1 || sc.signedIn[0] != "romeo@montague.example" {
+		t.Errorf("OnSignedIn calls = %q, want [romeo@montague.example]", sc.signedIn)
+	}
+	if sc.password.Text != "" {
+		t.Error("the password stays in the form after signing in")
+	}
 }
 
 func TestCancelStopsTheAttempt(t *testing.T) {
@@ -273,9 +284,9 @@ func TestSignInValidatesBeforeConnecting(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			connect := func(context.Context, string, string, string) (string, error) {
+			connect := func(context.Context, string, string, string) error {
 				t.Error("Connect called for an invalid form")
-				return "", nil
+				return nil
 			}
 			sc := newScreen(t, t.Context(), connect)
 			sc.fill(tt.address, tt.password, tt.server)
@@ -308,7 +319,7 @@ func TestSignInScreenRenders(t *testing.T) {
 
 func TestNewSignInNeedsConnect(t *testing.T) {
 	test.NewTempApp(t)
-	if _, err := app.NewSignIn(t.Context(), app.Deps{}); !errors.Is(err, app.ErrNoConnect) {
+	if _, err := account.NewSignIn(t.Context(), account.SignInOptions{}); !errors.Is(err, account.ErrNoConnect) {
 		t.Fatalf("NewSignIn without Connect: err = %v, want ErrNoConnect", err)
 	}
 }
@@ -335,4 +346,26 @@ func TestClosedScreenIgnoresLateResults(t *testing.T) {
 	sc.s.Wait()
 	// The screen still shows the attempt: the late result was dropped.
 	sc.wantStatus("Signing in as romeo@montague.example", widget.MediumImportance)
+}
+
+// TestIdleScreenAnimatesNothing: a hidden infinite progress bar must not
+// run its animation (Fyne starts it whenever the bar's renderer is made,
+// hidden or not), which would repaint the window 60 times a second.
+func TestIdleScreenAnimatesNothing(t *testing.T) {
+	connect, calls := fakeEngine()
+	sc := newScreen(t, t.Context(), connect)
+	if sc.progress.Visible() || sc.progress.Running() {
+		t.Fatalf("idle sign-in screen: progress bar visible %v, running %v", sc.progress.Visible(), sc.progress.Running())
+	}
+	sc.fill("juliet@capulet.lit", "s3cret", "")
+	test.Tap(sc.signIn)
+	c := <-calls
+	if !sc.progress.Visible() || !sc.progress.Running() {
+		t.Errorf("signing in: progress bar visible %v, running %v", sc.progress.Visible(), sc.progress.Running())
+	}
+	c.reply <- result{err: errors.New("no")}
+	sc.s.Wait()
+	if sc.progress.Visible() || sc.progress.Running() {
+		t.Errorf("after the attempt: progress bar visible %v, running %v", sc.progress.Visible(), sc.progress.Running())
+	}
 }
