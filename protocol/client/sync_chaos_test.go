@@ -24,13 +24,21 @@ import (
 // exactly once, and each sender's messages in the order they were sent.
 // The seed is logged (TERN_CHAOS_SEED replays one).
 //
-// Prosody only: against ejabberd 23.01 the same test loses messages of
-// alice's second device (sent and acknowledged by the server, then missing
-// from what alice's first device gets live, as carbons and from the
-// archive) — under investigation, see the notes of issue 5.
+// Prosody only (TERN_CHAOS_EJABBERD=1 adds ejabberd): against ejabberd 23.01
+// the full-size test loses messages of alice's second device (sent and
+// acknowledged by the server, then missing from what alice's first device
+// gets live, as carbons and from the archive) — under investigation, see
+// the notes of issue 5; and at small sizes, where nothing is lost, ejabberd
+// archives stanzas it resends after a resumption at the time of the resend,
+// after later messages, so the archive's order (which every device shows)
+// is not the sender's.
 func TestSyncChaos(t *testing.T) {
 	total, cuts := envInt("TERN_CHAOS_MESSAGES", 5000), envInt("TERN_CHAOS_CUTS", 100)
-	for _, st := range starters[:1] {
+	servers := starters[:1]
+	if os.Getenv("TERN_CHAOS_EJABBERD") != "" {
+		servers = starters
+	}
+	for _, st := range servers {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
 			seed := uint64(time.Now().UnixNano())
