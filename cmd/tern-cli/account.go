@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"text/tabwriter"
 
+	profiles "github.com/tern-im/tern/cmd/internal/profile"
 	"github.com/tern-im/tern/protocol/client"
 	"github.com/tern-im/tern/protocol/jid"
 	"github.com/tern-im/tern/protocol/session"
@@ -83,24 +84,12 @@ func (e *env) storeNewAccount(ctx context.Context, a client.Account, pw string) 
 	if err != nil {
 		return err
 	}
-	var id client.AccountID
-	err = db.Update(ctx, func(tx client.Tx) error {
-		var err error
-		id, err = tx.PutAccount(ctx, a)
-		return err
-	})
+	a, kept, err := profiles.StoreAccount(ctx, db, e.keyring(), a, pw)
 	if err != nil {
-		return fmt.Errorf("store the account: %w", err)
+		return err
 	}
-	err = e.keyring().SetPassword(ctx, a.JID, pw)
-	switch {
-	case errors.Is(err, client.ErrNoKeyring):
-		fmt.Fprintf(e.stderr, "tern-cli: warning: no keyring (%v): the password was not stored; give --password-stdin to commands that connect\n", err)
-	case err != nil:
-		if derr := db.Update(ctx, func(tx client.Tx) error { return tx.DeleteAccount(ctx, id) }); derr != nil {
-			e.log.Warn("could not undo adding the account", "err", derr)
-		}
-		return fmt.Errorf("store the password: %w", err)
+	if !kept {
+		fmt.Fprintf(e.stderr, "tern-cli: warning: no keyring: the password was not stored; give --password-stdin to commands that connect\n")
 	}
 	fmt.Fprintf(e.stdout, "added %s\n", a.JID)
 	return nil

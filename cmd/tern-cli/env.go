@@ -4,12 +4,10 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -17,6 +15,7 @@ import (
 
 	"golang.org/x/term"
 
+	profiles "github.com/tern-im/tern/cmd/internal/profile"
 	"github.com/tern-im/tern/protocol/client"
 	"github.com/tern-im/tern/protocol/jid"
 	"github.com/tern-im/tern/protocol/session"
@@ -182,9 +181,10 @@ func (e *env) dbPath() (string, error) {
 	return p, nil
 }
 
-// store opens the database with its data key: from the keyring (created
-// on first use, described by the KeyInfo file next to the database), or
-// derived from the passphrase when there is no keyring.
+// store opens the database with its data key (cmd/internal/profile): from
+// the keyring (created on first use, described by the KeyInfo file next to
+// the database), or derived from the passphrase — asked only when the
+// profile needs one.
 func (e *env) store(ctx context.Context) (*sqlite.DB, error) {
 	if e.db != nil {
 		return e.db, nil
@@ -193,81 +193,22 @@ func (e *env) store(ctx context.Context) (*sqlite.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(dirOf(path), 0o700); err != nil {
-		return nil, fmt.Errorf("database directory: %w", err)
+	opts := profiles.Options{Path: path, Keyring: e.keyring(), Logger: e.log}
+	db, key, err := profiles.Open(ctx, opts)
+	if errors.Is(err, profiles.ErrNeedPassphrase) {
+		pp, perr := e.passphrase()
+		if perr != nil {
+			return nil, fmt.Errorf("%w (%v)", perr, err)
+		}
+		opts.Passphrase = pp
+		db, key, err = profiles.Open(ctx, opts)
+		clear(pp)
 	}
-	key, err := e.dataKey(ctx, path+".keyinfo")
 	if err != nil {
-		return nil, err
-	}
-	db, err := sqlite.Open(ctx, path, sqlite.Options{Sealer: key, Logger: e.log})
-	if err != nil {
-		key.Destroy()
 		return nil, err
 	}
 	e.db, e.key = db, key
 	return db, nil
-}
-
-func dirOf(path string) string {
-	i := strings.LastIndexAny(path, `/\`)
-	if i < 0 {
-		return "."
-	}
-	if i == 0 {
-		return path[:1]
-	}
-	return path[:i]
-}
-
-// dataKey opens (or, the first time, creates) the data key described by
-// the KeyInfo file at infoPath.
-func (e *env) dataKey(ctx context.Context, infoPath string) (*keyring.DataKey, error) {
-	info, err := keyring.ReadKeyInfoFile(infoPath)
-	switch {
-	case err == nil:
-		if info.Source == keyring.SourcePassphrase {
-			pp, err := e.passphrase()
-			if err != nil {
-				return nil, err
-			}
-			k, err := keyring.OpenPassphraseKey(pp, info)
-			clear(pp)
-			if err != nil {
-				return nil, fmt.Errorf("data key: %w", err)
-			}
-			return k, nil
-		}
-		k, err := e.keyring().OpenDataKey(ctx, info)
-		if err != nil {
-			return nil, fmt.Errorf("data key: %w", err)
-		}
-		return k, nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return nil, err
-	}
-	// First use: a random key in the keyring, else one derived from a
-	// passphrase.
-	k, info, err := e.keyring().CreateDataKey(ctx)
-	if errors.Is(err, keyring.ErrUnavailable) {
-		pp, perr := e.passphrase()
-		if perr != nil {
-			return nil, fmt.Errorf("%w (no keyring: %v)", perr, err)
-		}
-		k, info, err = keyring.CreatePassphraseKey(pp, keyring.DefaultArgon2Params())
-		clear(pp)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("data key: %w", err)
-	}
-	if err := keyring.CreateKeyInfoFile(infoPath, info); err != nil {
-		k.Destroy()
-		if derr := e.keyring().DeleteDataKey(ctx, info); derr != nil {
-			e.log.Warn("could not remove the unused data key", "err", derr)
-		}
-		return nil, err
-	}
-	return k, nil
 }
 
 // passphrase returns the data key passphrase: the first line of standard
@@ -344,19 +285,10 @@ func (e *env) password(ctx context.Context, addr jid.JID) (string, error) {
 // tlsConfig returns the TLS configuration: the system's roots, or the CA
 // file's.
 func (e *env) tlsConfig() (*tls.Config, error) {
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if e.g.caFile == "" {
-		return cfg, nil
-	}
-	pem, err := os.ReadFile(e.g.caFile)
+	cfg, err := profiles.TLSConfig(e.g.caFile)
 	if err != nil {
-		return nil, usageError{fmt.Sprintf("read CA file: %v", err)}
+		return nil, usageError{err.Error()}
 	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, usageError{fmt.Sprintf("%s contains no PEM certificate", e.g.caFile)}
-	}
-	cfg.RootCAs = pool
 	return cfg, nil
 }
 
