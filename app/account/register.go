@@ -76,9 +76,8 @@ type Register struct {
 
 	// Fyne thread only.
 	address, password, confirm, server *widget.Entry
-	create, cont, cancel               *widget.Button
-	progress                           *widgets.Progress
-	status                             *widget.Label
+	create, cont                       *widget.Button
+	activity                           // progress, cancel, status
 	formBox                            *fyne.Container
 	form                               *FormView
 	reply                              chan<- answer // pending form answer, nil when none
@@ -274,27 +273,7 @@ func (r *Register) finish(attempt int, address string, err error) {
 
 // setBusy switches between editing and waiting. Fyne thread only.
 func (r *Register) setBusy(busy bool) {
-	for _, w := range []fyne.Disableable{r.address, r.password, r.confirm, r.server, r.create} {
-		if busy {
-			w.Disable()
-		} else {
-			w.Enable()
-		}
-	}
-	if busy {
-		r.progress.Show()
-		r.cancel.Show()
-	} else {
-		r.progress.Hide()
-		r.cancel.Hide()
-	}
-}
-
-// show puts msg in the status line. Fyne thread only.
-func (r *Register) show(msg string, importance widget.Importance) {
-	r.status.Importance = importance
-	r.status.SetText(msg)
-	r.status.Show()
+	r.activity.setBusy(busy, r.address, r.password, r.confirm, r.server, r.create)
 }
 
 // domainOf returns the part of an address after the @.

@@ -83,9 +83,8 @@ type SignIn struct {
 
 	// The widgets and every field below are owned by the Fyne thread.
 	address, password, server *widget.Entry
-	signIn, cancel            *widget.Button
-	progress                  *widgets.Progress
-	status                    *widget.Label
+	signIn                    *widget.Button
+	activity                  // progress, cancel, status
 	content                   fyne.CanvasObject
 
 	attempt     int                // number of the latest attempt; older results are dropped
@@ -290,27 +289,7 @@ func (s *SignIn) finish(attempt int, address string, err error) {
 
 // setBusy switches the form between editing and waiting. Fyne thread only.
 func (s *SignIn) setBusy(busy bool) {
-	for _, w := range []fyne.Disableable{s.address, s.password, s.server, s.signIn} {
-		if busy {
-			w.Disable()
-		} else {
-			w.Enable()
-		}
-	}
-	if busy {
-		s.progress.Show()
-		s.cancel.Show()
-	} else {
-		s.progress.Hide()
-		s.cancel.Hide()
-	}
-}
-
-// show puts msg in the status line. Fyne thread only.
-func (s *SignIn) show(msg string, importance widget.Importance) {
-	s.status.Importance = importance
-	s.status.SetText(msg)
-	s.status.Show()
+	s.activity.setBusy(busy, s.address, s.password, s.server, s.signIn)
 }
 
 // validate returns what the user must fix before signing in, or "".
