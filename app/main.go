@@ -51,6 +51,9 @@ type Main struct {
 	list        *chat.List
 	view        *chat.View
 	content     fyne.CanvasObject
+	// notice shows, under the tools, why a change to the list (a pin, an
+	// archive) could not be kept.
+	notice *widget.Label
 
 	// The screens over the chat view (screens.go).
 	directory      contacts.Directory
@@ -84,8 +87,12 @@ func NewMain(ctx context.Context, m *model.Model, engines map[client.AccountID]m
 			w.Open(c.ID)
 		}
 	}
-	w.list.OnPin = func(c model.Conversation, on bool) { w.setList(w.model.SetPinned(c.ID, on)) }
-	w.list.OnArchive = func(c model.Conversation, on bool) { w.setList(w.model.SetArchived(c.ID, on)) }
+	w.notice = widget.NewLabel("")
+	w.notice.Importance = widget.DangerImportance
+	w.notice.Wrapping = fyne.TextWrapWord
+	w.notice.Hide()
+	w.list.OnPin = w.setPinned
+	w.list.OnArchive = w.setArchived
 	w.view = chat.NewView(w.tasks, func(a client.AccountID) model.Engine { return w.engines[a] }, w.ownName)
 	w.view.OnLoadOlder = w.loadOlder
 	w.view.OnLoadNewer = w.loadNewer
@@ -104,7 +111,7 @@ func NewMain(ctx context.Context, m *model.Model, engines map[client.AccountID]m
 		tool("", theme.AccountIcon(), w.ShowContacts),
 		tool("", terntheme.LockIcon(), w.ShowOwnDevices),
 	)
-	left := container.NewBorder(container.NewVBox(w.states, tools, widget.NewSeparator()), nil, nil, nil, w.list.Content())
+	left := container.NewBorder(container.NewVBox(w.states, tools, w.notice, widget.NewSeparator()), nil, nil, nil, w.list.Content())
 	split := container.NewHSplit(left, w.view.Content())
 	split.Offset = 0.32
 	w.content = split
@@ -192,6 +199,77 @@ func (w *Main) setList(cs []model.Conversation) {
 	if i := slices.IndexFunc(cs, func(c model.Conversation) bool { return c.ID == w.open }); i >= 0 {
 		w.view.SetPeerState(cs[i].ChatState)
 	}
+}
+
+// setPinned pins or unpins a conversation: the list shows it at once, the
+// engine stores it off the Fyne thread, and if the store fails the row
+// goes back to where it was, with the reason under the tools. Fyne thread
+// only.
+func (w *Main) setPinned(c model.Conversation, on bool) {
+	what := "pin"
+	if !on {
+		what = "unpin"
+	}
+	w.keepFlag(c, what, w.model.SetPinned(c.ID, on),
+		func(ctx context.Context, e model.Engine) error { return e.SetPinned(ctx, c.ID, on) },
+		func() []model.Conversation { return w.model.SetPinnedAt(c.ID, c.PinnedAt) })
+}
+
+// setArchived archives a conversation or brings it back, like setPinned.
+// Fyne thread only.
+func (w *Main) setArchived(c model.Conversation, on bool) {
+	what := "archive"
+	if !on {
+		what = "unarchive"
+	}
+	w.keepFlag(c, what, w.model.SetArchived(c.ID, on),
+		func(ctx context.Context, e model.Engine) error { return e.SetArchived(ctx, c.ID, on) },
+		func() []model.Conversation { return w.model.SetArchived(c.ID, c.Archived) })
+}
+
+// keepFlag shows cs (the list with the user's change, nil when it changed
+// nothing) and stores the change with store as a task; when that fails,
+// undo puts the row back and the notice says why. Fyne thread only.
+func (w *Main) keepFlag(c model.Conversation, what string, cs []model.Conversation,
+	store func(context.Context, model.Engine) error, undo func() []model.Conversation) {
+	if cs == nil {
+		return
+	}
+	w.setList(cs)
+	fail := func(err error) {
+		w.setList(undo())
+		w.notice.SetText(fmt.Sprintf("Could not %s %s: %v", what, c.Name, err))
+		w.notice.Show()
+	}
+	e := w.engines[c.Account]
+	if e == nil {
+		fail(errAccountNotRunning)
+		return
+	}
+	w.tasks.Go(func(ctx context.Context) {
+		err := store(ctx, e)
+		w.tasks.Do(func() {
+			switch {
+			case err == nil:
+				w.notice.Hide()
+			case ctx.Err() == nil:
+				fail(err)
+			}
+		})
+	})
+}
+
+// errAccountNotRunning: the conversation's account has no engine (it is
+// disabled or was removed), so nothing can be stored for it.
+var errAccountNotRunning = errors.New("the account is not running")
+
+// Notice returns the text of the notice under the tools ("" when hidden):
+// why a pin or an archive could not be kept.
+func (w *Main) Notice() string {
+	if !w.notice.Visible() {
+		return ""
+	}
+	return w.notice.Text
 }
 
 // SetSendTyping says whether contacts are told when the user types

@@ -54,6 +54,18 @@ func (h *history) LatestPage(_ context.Context, conv client.ConversationID, n in
 	return slices.Clone(ms[max(0, len(ms)-n):]), nil
 }
 
+func (h *history) LastMessages(_ context.Context, acct client.AccountID) ([]client.Message, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []client.Message
+	for _, c := range h.convs {
+		if ms := h.msgs[c.ID]; c.Account == acct && len(ms) > 0 {
+			out = append(out, ms[len(ms)-1])
+		}
+	}
+	return out, nil
+}
+
 func (h *history) PageBefore(_ context.Context, conv client.ConversationID, before client.MessageID, n int) ([]client.Message, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -101,6 +113,20 @@ func (h *history) Search(_ context.Context, _ client.AccountID, query string, li
 	return out[:min(len(out), limit)], nil
 }
 
+// Corrections returns what the fake keeps of an edit history: the message
+// and its latest correction.
+func (h *history) Corrections(ctx context.Context, id client.MessageID) ([]client.Message, error) {
+	m, err := h.Message(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	out := []client.Message{m}
+	if c := m.LastCorrection; c != nil {
+		out = append(out, client.Message{ID: c.ID, Conversation: m.Conversation, Body: c.Body, Time: c.Time, Replaces: m.ID})
+	}
+	return out, nil
+}
+
 func (h *history) Conversations(_ context.Context, acct client.AccountID) ([]client.Conversation, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -129,6 +155,10 @@ type engine struct {
 	archiveGate chan struct{}
 	repairErr   error
 	encrypts    atomic.Bool
+	// flagErr is what SetPinned and SetArchived fail with (nil: they
+	// succeed); versions are the edit histories Corrections knows.
+	flagErr  error
+	versions map[client.MessageID][]client.Message
 }
 
 func (e *engine) SendMessage(_ context.Context, to jid.JID, body string, opts client.SendOptions) (client.MessageID, error) {
@@ -215,6 +245,24 @@ func (e *engine) LoadOlder(ctx context.Context, conv client.ConversationID, n in
 func (e *engine) Repair(_ context.Context, id client.MessageID) error {
 	e.calls <- "repair " + itoa(id)
 	return e.repairErr
+}
+
+func (e *engine) SetPinned(_ context.Context, conv client.ConversationID, on bool) error {
+	e.calls <- "pinned " + itoa(client.MessageID(conv)) + " " + strconv.FormatBool(on)
+	return e.flagErr
+}
+
+func (e *engine) SetArchived(_ context.Context, conv client.ConversationID, on bool) error {
+	e.calls <- "archived " + itoa(client.MessageID(conv)) + " " + strconv.FormatBool(on)
+	return e.flagErr
+}
+
+func (e *engine) Corrections(_ context.Context, id client.MessageID) ([]client.Message, error) {
+	e.calls <- "corrections " + itoa(id)
+	if v, ok := e.versions[id]; ok {
+		return v, nil
+	}
+	return nil, client.ErrNotFound
 }
 
 func itoa(id client.MessageID) string { return time.Duration(id).String() }
@@ -767,8 +815,10 @@ func TestMessageActions(t *testing.T) {
 	if len(v.MenuItems(rows[3])) != 0 {
 		t.Fatal("a retracted message has actions")
 	}
-	// The edit history of the corrected message.
-	if got := chat.HistoryText(rows[2]); got != "Original (14:01):\nMy name, dear saint, is hateful to myself\n\nEdited:\nMy name, dear saint, is hateful to myself!" {
+	// The edit history of the corrected message, as far as the row knows
+	// it (TestEditHistoryPopup reads the whole chain).
+	versions := []client.Message{rows[2].Message, {Body: rows[2].Message.LastCorrection.Body}}
+	if got := chat.HistoryText(versions); got != "Original (14:01):\nMy name, dear saint, is hateful to myself\n\nEdited:\nMy name, dear saint, is hateful to myself!" {
 		t.Fatalf("history = %q", got)
 	}
 }
@@ -834,10 +884,13 @@ func TestPinArchiveAndLock(t *testing.T) {
 	if got := l.Shown(); got[0].Name != "nurse@capulet.lit" || !got[0].Pinned {
 		t.Fatalf("after pinning: %+v", got)
 	}
+	s.e.expect(t, "pinned 2ns true")
 	l.OnArchive(l.Shown()[1], true) // juliet
 	if got := l.Shown(); len(got) != 1 || got[0].Name != "nurse@capulet.lit" {
 		t.Fatalf("after archiving: %+v", got)
 	}
+	s.e.expect(t, "archived 1ns true")
+	s.w.Wait()
 	l.ArchivedToggle().SetChecked(true)
 	if got := l.Shown(); len(got) != 1 || got[0].Name != "juliet@capulet.lit" {
 		t.Fatalf("archived: %+v", got)

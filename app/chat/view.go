@@ -787,36 +787,78 @@ func (v *View) showMenu(r widgets.Row, pos fyne.Position) {
 	widget.ShowPopUpMenuAtPosition(fyne.NewMenu("", items...), c, pos)
 }
 
-// HistoryText describes the text of a corrected message before and after
-// its correction (XEP-0308 keeps the original and the latest text).
-func HistoryText(r widgets.Row) string {
-	m := r.Message
-	if m.LastCorrection == nil {
+// HistoryText describes every version of a corrected message (XEP-0308),
+// as Engine.Corrections returns them: the original, then each edit, oldest
+// first (the newest last), each with its time ("15:04", with the date
+// when it is not the original's day).
+func HistoryText(versions []client.Message) string {
+	if len(versions) == 0 {
 		return ""
 	}
-	s := "Original (" + m.Time.Local().Format("15:04") + "):\n" + m.Body + "\n\nEdited"
-	if !m.LastCorrection.Time.IsZero() {
-		s += " (" + m.LastCorrection.Time.Local().Format("15:04") + ")"
+	day := versions[0].Time.Local()
+	var b strings.Builder
+	for i, m := range versions {
+		if i == 0 {
+			b.WriteString("Original")
+		} else {
+			b.WriteString("\n\nEdited")
+		}
+		if !m.Time.IsZero() {
+			at := m.Time.Local()
+			layout := "15:04"
+			if y, mo, d := at.Date(); y != day.Year() || mo != day.Month() || d != day.Day() {
+				layout = "2 Jan 2006 15:04"
+			}
+			b.WriteString(" (" + at.Format(layout) + ")")
+		}
+		b.WriteString(":\n" + m.Body)
 	}
-	return s + ":\n" + m.LastCorrection.Body
+	return b.String()
 }
 
-// showHistory shows the text of a corrected message before its
-// correction.
+// showHistory shows every version of a corrected message in a popup. The
+// versions are read through the engine off the Fyne thread; while the
+// account is not running, the popup shows what the row knows (the original
+// and the latest text).
 func (v *View) showHistory(r widgets.Row) {
-	c := fyne.CurrentApp().Driver().CanvasForObject(v.list)
-	if c == nil {
+	conv := v.tl.Conversation
+	show := func(versions []client.Message) {
+		c := fyne.CurrentApp().Driver().CanvasForObject(v.list)
+		if c == nil || v.tl.Conversation != conv {
+			return
+		}
+		text := widget.NewLabel(HistoryText(versions))
+		text.Wrapping = fyne.TextWrapWord
+		var pop *widget.PopUp
+		closeBtn := widget.NewButton("Close", func() { pop.Hide() })
+		box := container.NewBorder(widget.NewLabelWithStyle("Edit history", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
+			container.NewHBox(closeBtn), nil, nil, container.NewVScroll(text))
+		pop = widget.NewModalPopUp(container.NewPadded(box), c)
+		// As tall as the wrapped text needs, scrolling when a long chain
+		// would not fit in the window.
+		width := min(420, c.Size().Width-40)
+		text.Resize(fyne.NewSize(width-4*theme.Padding(), text.MinSize().Height))
+		height := box.MinSize().Height + text.MinSize().Height + 2*theme.Padding()
+		pop.Resize(fyne.NewSize(width, min(height, c.Size().Height-40)))
+		pop.Show()
+	}
+	m := r.Message
+	if v.engine(v.tl.Account) == nil {
+		known := []client.Message{m}
+		if lc := m.LastCorrection; lc != nil {
+			known = append(known, client.Message{ID: lc.ID, Conversation: m.Conversation, Body: lc.Body, Time: lc.Time, Replaces: m.ID})
+		}
+		show(known)
 		return
 	}
-	text := widget.NewLabel(HistoryText(r))
-	text.Wrapping = fyne.TextWrapWord
-	var pop *widget.PopUp
-	closeBtn := widget.NewButton("Close", func() { pop.Hide() })
-	box := container.NewBorder(widget.NewLabelWithStyle("Edit history", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		container.NewHBox(closeBtn), nil, nil, text)
-	pop = widget.NewModalPopUp(container.NewPadded(box), c)
-	pop.Resize(fyne.NewSize(min(420, c.Size().Width-40), 0))
-	pop.Show()
+	v.run("Could not load the edit history", func(ctx context.Context, e model.Engine) error {
+		versions, err := e.Corrections(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		v.tasks.Do(func() { show(versions) })
+		return nil
+	})
 }
 
 // CommonEmoji returns the emoji the picker offers.

@@ -61,6 +61,14 @@ type Engine interface {
 	// decrypted (client.ErrTrustDecision: the user must decide about the
 	// device's new key first).
 	Repair(ctx context.Context, id client.MessageID) error
+	// SetPinned stores that a conversation is pinned to the top of the
+	// list, or not.
+	SetPinned(ctx context.Context, conv client.ConversationID, on bool) error
+	// SetArchived stores that a conversation is archived, or not.
+	SetArchived(ctx context.Context, conv client.ConversationID, on bool) error
+	// Corrections returns the edit history of a message (XEP-0308): the
+	// original, then each correction, oldest first.
+	Corrections(ctx context.Context, msg client.MessageID) ([]client.Message, error)
 }
 
 var _ Engine = (*client.Client)(nil)
@@ -158,10 +166,14 @@ type Conversation struct {
 	// ChatState is the peer's last chat state (XEP-0085), "" when none
 	// was received; ChatComposing shows "typing…".
 	ChatState client.ChatState
-	// Pinned conversations come first in the list; Archived ones are only
-	// shown on demand. Both are kept in the model only: the store has no
-	// place for them yet.
-	Pinned, Archived bool
+	// Pinned conversations come first in the list, the most recently
+	// pinned first (PinnedAt; zero when not pinned); Archived ones are only
+	// shown on demand. The store keeps both (client.Conversation), and
+	// brings an archived conversation back when a new message arrives or is
+	// sent.
+	Pinned   bool
+	PinnedAt time.Time
+	Archived bool
 	// Encryption is the user's encryption choice for the conversation.
 	Encryption client.EncryptionPolicy
 }
@@ -231,8 +243,6 @@ type Model struct {
 	accounts  []Account
 	convs     []Conversation
 	timelines map[client.ConversationID]*Timeline
-	pinned    map[client.ConversationID]bool
-	archived  map[client.ConversationID]bool
 	// presence holds the available resources of each contact with their
 	// show values, per account.
 	presence map[contactKey]map[string]string
@@ -251,8 +261,6 @@ func New(store client.History) *Model {
 	return &Model{
 		store:     store,
 		timelines: make(map[client.ConversationID]*Timeline),
-		pinned:    make(map[client.ConversationID]bool),
-		archived:  make(map[client.ConversationID]bool),
 		presence:  make(map[contactKey]map[string]string),
 		states:    make(map[contactKey]client.ChatState),
 	}
@@ -279,13 +287,17 @@ func (m *Model) AddAccount(ctx context.Context, id client.AccountID, account jid
 	if err != nil {
 		return Change{}, fmt.Errorf("model: load conversations: %w", err)
 	}
+	lasts, err := m.store.LastMessages(ctx, id)
+	if err != nil {
+		return Change{}, fmt.Errorf("model: load previews: %w", err)
+	}
+	last := make(map[client.ConversationID]*client.Message, len(lasts))
+	for i := range lasts {
+		last[lasts[i].Conversation] = &lasts[i]
+	}
 	items := make([]Conversation, 0, len(convs))
 	for _, c := range convs {
-		item, err := m.item(ctx, c)
-		if err != nil {
-			return Change{}, err
-		}
-		items = append(items, item)
+		items = append(items, newItem(c, last[c.ID]))
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -320,8 +332,6 @@ func (m *Model) RemoveAccount(id client.AccountID) Change {
 			continue
 		}
 		delete(m.timelines, c.ID)
-		delete(m.pinned, c.ID)
-		delete(m.archived, c.ID)
 	}
 	m.convs = kept
 	for k := range m.presence {
@@ -340,6 +350,19 @@ func (m *Model) RemoveAccount(id client.AccountID) Change {
 
 // item builds a list row for a stored conversation, with its preview.
 func (m *Model) item(ctx context.Context, c client.Conversation) (Conversation, error) {
+	last, err := m.store.LatestPage(ctx, c.ID, 1)
+	if err != nil {
+		return Conversation{}, fmt.Errorf("model: load preview: %w", err)
+	}
+	if len(last) == 0 {
+		return newItem(c, nil), nil
+	}
+	return newItem(c, &last[0]), nil
+}
+
+// newItem returns the list row of c with the preview of its newest
+// message last (nil when it has none).
+func newItem(c client.Conversation, last *client.Message) Conversation {
 	item := Conversation{
 		ID:           c.ID,
 		Account:      c.Account,
@@ -348,15 +371,14 @@ func (m *Model) item(ctx context.Context, c client.Conversation) (Conversation, 
 		LastActivity: c.LastActivity,
 		Unread:       c.Unread,
 		Encryption:   c.Encryption,
+		Pinned:       !c.Pinned.IsZero(),
+		PinnedAt:     c.Pinned,
+		Archived:     c.Archived,
 	}
-	last, err := m.store.LatestPage(ctx, c.ID, 1)
-	if err != nil {
-		return Conversation{}, fmt.Errorf("model: load preview: %w", err)
+	if last != nil {
+		item.Preview = Preview(*last)
 	}
-	if len(last) > 0 {
-		item.Preview = Preview(last[0])
-	}
-	return item, nil
+	return item
 }
 
 // account returns the index of account id, or -1. m.mu is held.
@@ -364,11 +386,10 @@ func (m *Model) account(id client.AccountID) int {
 	return slices.IndexFunc(m.accounts, func(a Account) bool { return a.ID == id })
 }
 
-// decorate sets the state the model keeps itself on a list row: pinned,
-// archived, presence and chat state. m.mu is held.
+// decorate sets the state the model keeps itself on a list row: presence
+// and chat state. m.mu is held.
 func (m *Model) decorate(c *Conversation) {
 	k := contactKey{c.Account, c.Peer.Bare()}
-	c.Pinned, c.Archived = m.pinned[c.ID], m.archived[c.ID]
 	c.Presence = PresenceOffline
 	for _, show := range m.presence[k] {
 		c.Presence = max(c.Presence, presenceOf(show))
@@ -377,6 +398,7 @@ func (m *Model) decorate(c *Conversation) {
 }
 
 // sortConversations orders the list with the pinned conversations first,
+// the most recently pinned first (pins stay put when messages arrive),
 // then by newest activity, then by name so that the order is stable.
 func sortConversations(cs []Conversation) {
 	slices.SortStableFunc(cs, func(a, b Conversation) int {
@@ -385,6 +407,9 @@ func sortConversations(cs []Conversation) {
 				return -1
 			}
 			return 1
+		}
+		if c := b.PinnedAt.Compare(a.PinnedAt); c != 0 {
+			return c
 		}
 		if c := b.LastActivity.Compare(a.LastActivity); c != 0 {
 			return c
@@ -713,42 +738,69 @@ func (m *Model) MoreStored(conv client.ConversationID) (Timeline, bool) {
 	return *t, true
 }
 
-// setFlag sets the pinned or archived flag of conv in flags and returns the
-// new list, or nil when nothing changed.
-func (m *Model) setFlag(flags map[client.ConversationID]bool, conv client.ConversationID, on bool) []Conversation {
+// setRow changes the row of conv with set, which reports whether it changed
+// anything, and returns the new list sorted, or nil when nothing changed.
+func (m *Model) setRow(conv client.ConversationID, set func(c *Conversation) bool) []Conversation {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if flags[conv] == on {
+	i := slices.IndexFunc(m.convs, func(c Conversation) bool { return c.ID == conv })
+	if i < 0 {
 		return nil
 	}
-	if on {
-		flags[conv] = true
-	} else {
-		delete(flags, conv)
+	row := m.convs[i]
+	if !set(&row) {
+		return nil
 	}
 	m.convs = slices.Clone(m.convs)
-	for i := range m.convs {
-		if m.convs[i].ID == conv {
-			m.decorate(&m.convs[i])
-		}
-	}
+	m.convs[i] = row
 	sortConversations(m.convs)
 	return slices.Clone(m.convs)
 }
 
-// SetPinned pins conv to the top of the list, or unpins it, and returns
-// the new list (nil when nothing changed). The choice lasts as long as the
-// model: the store does not keep it yet.
+// SetPinned pins conv to the top of the list (as pinned now), or unpins
+// it, and returns the new list (nil when nothing changed). It changes the
+// model only, at once: the caller stores the choice through the engine
+// (Engine.SetPinned) and puts the row back with SetPinnedAt if that fails.
 func (m *Model) SetPinned(conv client.ConversationID, on bool) []Conversation {
-	return m.setFlag(m.pinned, conv, on)
+	return m.setRow(conv, func(c *Conversation) bool {
+		if c.Pinned == on {
+			return false
+		}
+		c.Pinned, c.PinnedAt = on, time.Time{}
+		if on {
+			c.PinnedAt = time.Now()
+		}
+		return true
+	})
+}
+
+// SetPinnedAt sets when conv was pinned (zero: not pinned), e.g. back to
+// what a row showed before a change the store refused, and returns the new
+// list (nil when nothing changed).
+func (m *Model) SetPinnedAt(conv client.ConversationID, at time.Time) []Conversation {
+	return m.setRow(conv, func(c *Conversation) bool {
+		if c.PinnedAt.Equal(at) && c.Pinned == !at.IsZero() {
+			return false
+		}
+		c.Pinned, c.PinnedAt = !at.IsZero(), at
+		return true
+	})
 }
 
 // SetArchived archives conv (the list hides it until asked) or brings it
-// back, and returns the new list (nil when nothing changed). A new message
-// brings an archived conversation back. The choice lasts as long as the
-// model: the store does not keep it yet.
+// back, and returns the new list (nil when nothing changed). It changes
+// the model only, at once: the caller stores the choice through the engine
+// (Engine.SetArchived) and calls SetArchived again to undo it if that
+// fails. A new message brings an archived conversation back, here as in
+// the store.
 func (m *Model) SetArchived(conv client.ConversationID, on bool) []Conversation {
-	return m.setFlag(m.archived, conv, on)
+	return m.setRow(conv, func(c *Conversation) bool {
+		if c.Archived == on {
+			return false
+		}
+		c.Archived = on
+		return true
+	})
 }
 
 // SetEncryption records the encryption choice of conv (after the engine
@@ -896,10 +948,8 @@ func (m *Model) added(ctx context.Context, acct client.AccountID, msg client.Mes
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var ch Change
-	// A new message brings an archived conversation back; a message from
-	// the peer ends its typing notification (XEP-0085 §5.2: content
-	// messages imply "active").
-	delete(m.archived, msg.Conversation)
+	// A message from the peer ends its typing notification (XEP-0085 §5.2:
+	// content messages imply "active").
 	if msg.Direction == client.Inbound {
 		for k, st := range m.states {
 			if k.acct == acct && st != client.ChatActive && m.isPeer(msg.Conversation, k) {
@@ -917,8 +967,12 @@ func (m *Model) added(ctx context.Context, acct client.AccountID, msg client.Mes
 		m.convs = slices.Clone(m.convs)
 		c := &m.convs[i]
 		if !msg.Time.Before(c.LastActivity) {
+			// The newest message: it brings an archived conversation
+			// back, as the store did when it stored it; an older one (a
+			// late archive message) does not.
 			c.LastActivity = msg.Time
 			c.Preview = Preview(msg)
+			c.Archived = false
 		}
 		if msg.Direction == client.Inbound && msg.ID > 0 {
 			c.Unread++

@@ -37,6 +37,16 @@ func (f *fakeHistory) LatestPage(_ context.Context, conv client.ConversationID, 
 	return slices.Clone(ms[max(0, len(ms)-n):]), nil
 }
 
+func (f *fakeHistory) LastMessages(_ context.Context, acct client.AccountID) ([]client.Message, error) {
+	var out []client.Message
+	for _, c := range f.convs {
+		if ms := f.msgs[c.ID]; c.Account == acct && len(ms) > 0 {
+			out = append(out, ms[len(ms)-1])
+		}
+	}
+	return out, nil
+}
+
 func (f *fakeHistory) PageBefore(_ context.Context, conv client.ConversationID, before client.MessageID, n int) ([]client.Message, error) {
 	ms := f.msgs[conv]
 	i := slices.IndexFunc(ms, func(m client.Message) bool { return m.ID == before })
@@ -51,6 +61,10 @@ func (f *fakeHistory) PageAfter(context.Context, client.ConversationID, client.M
 }
 
 func (f *fakeHistory) Search(context.Context, client.AccountID, string, int) ([]client.SearchHit, error) {
+	return nil, errors.New("not used")
+}
+
+func (f *fakeHistory) Corrections(context.Context, client.MessageID) ([]client.Message, error) {
 	return nil, errors.New("not used")
 }
 

@@ -58,6 +58,10 @@ type History interface {
 	// oldest first. Timeline order is (Time, ID); corrections are folded
 	// into the message they correct.
 	LatestPage(ctx context.Context, conv ConversationID, n int) ([]Message, error)
+	// LastMessages returns the newest timeline message of each conversation
+	// of acct that has one (what LatestPage(conv, 1) returns for each), in
+	// no particular order: the conversation list's previews in one read.
+	LastMessages(ctx context.Context, acct AccountID) ([]Message, error)
 	// PageBefore returns the n timeline messages just before the message
 	// before (which must belong to conv), oldest first.
 	PageBefore(ctx context.Context, conv ConversationID, before MessageID, n int) ([]Message, error)
@@ -72,6 +76,14 @@ type History interface {
 	// Conversations returns an account's conversations, the most recently
 	// active first, with their unread counts.
 	Conversations(ctx context.Context, acct AccountID) ([]Conversation, error)
+	// Corrections returns every version of a timeline message (XEP-0308),
+	// oldest first: the message as first received (with its
+	// LastCorrection), then each correction as stored (its Body is the
+	// corrected text, decrypted; its Replaces the original). msg may name
+	// the original or any of its corrections. A retracted message's
+	// versions have empty bodies. Only the newest 1,000 corrections are
+	// returned (the length of a chain is up to the peer).
+	Corrections(ctx context.Context, msg MessageID) ([]Message, error)
 }
 
 // AccountStore keeps account settings (never secrets).
@@ -122,6 +134,12 @@ type MessageStore interface {
 	Conversation(ctx context.Context, id ConversationID) (Conversation, error)
 	// SetEncryption records the user's encryption choice for a conversation.
 	SetEncryption(ctx context.Context, conv ConversationID, p EncryptionPolicy) error
+	// SetPinned pins a conversation (Conversation.Pinned becomes now, or
+	// stays as it was when already pinned) or unpins it.
+	SetPinned(ctx context.Context, conv ConversationID, on bool) error
+	// SetArchived archives a conversation or brings it back
+	// (Conversation.Archived).
+	SetArchived(ctx context.Context, conv ConversationID, on bool) error
 	// SetLastRead moves the conversation's read position forward to msg (a
 	// position older than the current one is ignored).
 	SetLastRead(ctx context.Context, conv ConversationID, msg MessageID) error

@@ -150,6 +150,16 @@ type Conversation struct {
 	// Unread counts the inbound timeline messages after LastRead (the store
 	// keeps it up to date).
 	Unread int
+	// Pinned is when the user pinned the conversation to the top of the
+	// list (zero: not pinned). Pinning an already pinned conversation keeps
+	// its time, so pinned conversations keep their order: the most
+	// recently pinned first.
+	Pinned time.Time
+	// Archived reports that the user archived the conversation: the list
+	// shows it only on demand. The store clears it when a new message
+	// (inbound, or sent by us from any device) becomes the conversation's
+	// newest timeline message; older history loaded later does not.
+	Archived bool
 }
 
 // Direction says who sent a message.

@@ -11,13 +11,13 @@ import (
 	"github.com/tern-im/tern/protocol/jid"
 )
 
-const conversationColumns = `id, account, peer, kind, encryption, created, last_ts, last_read_id, unread`
+const conversationColumns = `id, account, peer, kind, encryption, created, last_ts, last_read_id, unread, pinned, archived`
 
 func scanConversation(sc interface{ Scan(...any) error }) (client.Conversation, error) {
 	var c client.Conversation
 	var peer string
-	var created, lastTS, lastRead sql.NullInt64
-	if err := sc.Scan(&c.ID, &c.Account, &peer, &c.Kind, &c.Encryption, &created, &lastTS, &lastRead, &c.Unread); err != nil {
+	var created, lastTS, lastRead, pinned sql.NullInt64
+	if err := sc.Scan(&c.ID, &c.Account, &peer, &c.Kind, &c.Encryption, &created, &lastTS, &lastRead, &c.Unread, &pinned, &c.Archived); err != nil {
 		return c, err
 	}
 	var err error
@@ -25,6 +25,7 @@ func scanConversation(sc interface{ Scan(...any) error }) (client.Conversation, 
 	c.Created = fromMicros(created)
 	c.LastActivity = fromMicros(lastTS)
 	c.LastRead = client.MessageID(lastRead.Int64)
+	c.Pinned = fromMicros(pinned)
 	return c, err
 }
 
@@ -100,6 +101,44 @@ func (t *Tx) SetEncryption(ctx context.Context, conv client.ConversationID, p cl
 	n, err := affected(t.exec(ctx, `UPDATE conversations SET encryption = ? WHERE id = ?`, p, conv))
 	if err != nil {
 		return fmt.Errorf("set encryption: %w", err)
+	}
+	if n == 0 {
+		return notFound("conversation", conv)
+	}
+	return nil
+}
+
+// SetPinned pins conv (its pin time becomes now, or stays as it was when
+// it is pinned already: pinned conversations keep their order) or unpins
+// it.
+func (t *Tx) SetPinned(ctx context.Context, conv client.ConversationID, on bool) error {
+	if err := t.writable(ctx, "set pinned"); err != nil {
+		return err
+	}
+	var pinned any
+	if on {
+		pinned = time.Now().UnixMicro()
+	}
+	n, err := affected(t.exec(ctx, `UPDATE conversations SET pinned = CASE WHEN ?1 IS NULL THEN NULL ELSE coalesce(pinned, ?1) END
+		WHERE id = ?2`, pinned, conv))
+	if err != nil {
+		return fmt.Errorf("set pinned: %w", err)
+	}
+	if n == 0 {
+		return notFound("conversation", conv)
+	}
+	return nil
+}
+
+// SetArchived archives conv or brings it back. A new message brings it
+// back too (InsertMessages).
+func (t *Tx) SetArchived(ctx context.Context, conv client.ConversationID, on bool) error {
+	if err := t.writable(ctx, "set archived"); err != nil {
+		return err
+	}
+	n, err := affected(t.exec(ctx, `UPDATE conversations SET archived = ? WHERE id = ?`, boolInt(on), conv))
+	if err != nil {
+		return fmt.Errorf("set archived: %w", err)
 	}
 	if n == 0 {
 		return notFound("conversation", conv)

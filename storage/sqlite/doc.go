@@ -1,11 +1,11 @@
 // Package sqlite keeps everything a Tern user owns in one SQLite database
 // (pure Go, modernc.org/sqlite): accounts (settings only), rosters (RFC
-// 6121 with roster versioning), conversations and messages with their
-// XEP-0359 stanza-ids and origin-ids for deduplication, corrections
-// (XEP-0308), retractions (XEP-0424), reactions (XEP-0444), attachments,
-// the outbox, XEP-0313 archive cursors, the XEP-0115 disco cache, avatars
-// (XEP-0084, XEP-0153), the XEP-0191 block list, and the OMEMO state
-// (XEP-0384) of every account.
+// 6121 with roster versioning), conversations (with the user's pins and
+// archive) and messages with their XEP-0359 stanza-ids and origin-ids for
+// deduplication, corrections (XEP-0308), retractions (XEP-0424), reactions
+// (XEP-0444), attachments, the outbox, XEP-0313 archive cursors, the
+// XEP-0115 disco cache, avatars (XEP-0084, XEP-0153), the XEP-0191 block
+// list, and the OMEMO state (XEP-0384) of every account.
 //
 // [DB] implements client.Store and [Tx] implements client.Tx and
 // omemo.Store, so that one transaction can decrypt, deduplicate and store

@@ -65,4 +65,6 @@ var Queries = map[string]string{
 	"origin-id lookup":  lookupOriginIDsSQL,
 	"search candidates": searchCandidatesSQL,
 	"search rank":       searchRankSQL,
+	"corrections":       correctionsSQL,
+	"last messages":     lastMessagesSQL,
 }

@@ -385,7 +385,13 @@ func (t *Tx) writeBatch(ctx context.Context, msgs []client.Message, fresh []int,
 	if err != nil {
 		return err
 	}
-	if _, err := t.exec(ctx, `UPDATE conversations SET last_ts = max(coalesce(last_ts, u.ts), u.ts), unread = conversations.unread + u.unread
+	// A new message that becomes the conversation's newest brings it back
+	// from the archive, whoever sent it (as Signal and Telegram do); an
+	// older one (a page of history loaded on demand) does not. The right
+	// side of SET sees the row before the update: last_ts is the old
+	// newest. A message as old as the newest comes after it (by ID).
+	if _, err := t.exec(ctx, `UPDATE conversations SET last_ts = max(coalesce(last_ts, u.ts), u.ts), unread = conversations.unread + u.unread,
+			archived = CASE WHEN last_ts IS NULL OR u.ts >= last_ts THEN 0 ELSE archived END
 		FROM (SELECT value ->> 0 AS id, value ->> 1 AS ts, value ->> 2 AS unread FROM json_each(?)) AS u
 		WHERE conversations.id = u.id`, list); err != nil {
 		return fmt.Errorf("conversations: %w", err)

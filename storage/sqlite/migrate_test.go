@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/tern-im/tern/protocol/client"
@@ -123,6 +124,12 @@ func TestMigrationsFromEmpty(t *testing.T) {
 			t.Errorf("%s missing from the schema", obj)
 		}
 	}
+	// 0005: the conversation flags.
+	for _, col := range []string{"pinned INTEGER", "archived INTEGER NOT NULL DEFAULT 0"} {
+		if !strings.Contains(ref["table conversations"], col) {
+			t.Errorf("conversations lacks %q: %s", col, ref["table conversations"])
+		}
+	}
 	// One migration at a time, each in its own transaction.
 	steps := filepath.Join(t.TempDir(), "tern.db")
 	for v := 1; v <= latest; v++ {
@@ -193,6 +200,31 @@ func TestMigrationsKeepData(t *testing.T) {
 			}
 			if !reflect.DeepEqual(gotSIDs, wantSIDs) {
 				t.Errorf("second message's stanza-ids: %v, want %v", gotSIDs, wantSIDs)
+			}
+			// Migrated conversations are neither pinned nor archived
+			// (0005), and the flags can be set.
+			convs, err := db.Conversations(ctx(t), 1)
+			if err != nil || len(convs) == 0 {
+				t.Fatalf("conversations: %+v, %v", convs, err)
+			}
+			for _, c := range convs {
+				if !c.Pinned.IsZero() || c.Archived {
+					t.Errorf("migrated conversation %d: pinned %v, archived %v", c.ID, c.Pinned, c.Archived)
+				}
+			}
+			err = db.Update(ctx(t), func(tx client.Tx) error {
+				if err := tx.SetPinned(ctx(t), 1, true); err != nil {
+					return err
+				}
+				return tx.SetArchived(ctx(t), 1, true)
+			})
+			if c, cerr := db.Conversations(ctx(t), 1); err != nil || cerr != nil || c[0].Pinned.IsZero() || !c[0].Archived {
+				t.Errorf("flags on a migrated conversation: %+v, %v, %v", c, err, cerr)
+			}
+			// The correction chain of the last message.
+			chain, err := db.Corrections(ctx(t), 3)
+			if err != nil || len(chain) != 2 || chain[0].ID != 3 || chain[1].ID != 4 || chain[1].Body != "Parting is such sweet sorrow!" {
+				t.Errorf("corrections of message 3: %+v, %v", chain, err)
 			}
 			hits, err := db.Search(ctx(t), 1, "wherefore", 10)
 			if err != nil || len(hits) != 1 || hits[0].Message != 2 {

@@ -19,6 +19,12 @@ func (db *DB) LatestPage(ctx context.Context, conv client.ConversationID, n int)
 	return viewValue(ctx, db, func(t *Tx) ([]client.Message, error) { return t.LatestPage(ctx, conv, n) })
 }
 
+// LastMessages returns the newest timeline message of each conversation
+// of acct that has one (see Tx.LastMessages).
+func (db *DB) LastMessages(ctx context.Context, acct client.AccountID) ([]client.Message, error) {
+	return viewValue(ctx, db, func(t *Tx) ([]client.Message, error) { return t.LastMessages(ctx, acct) })
+}
+
 // PageBefore returns the n timeline messages of conv just before the
 // message before, oldest first.
 func (db *DB) PageBefore(ctx context.Context, conv client.ConversationID, before client.MessageID, n int) ([]client.Message, error) {
@@ -29,6 +35,12 @@ func (db *DB) PageBefore(ctx context.Context, conv client.ConversationID, before
 // after, oldest first.
 func (db *DB) PageAfter(ctx context.Context, conv client.ConversationID, after client.MessageID, n int) ([]client.Message, error) {
 	return viewValue(ctx, db, func(t *Tx) ([]client.Message, error) { return t.PageAfter(ctx, conv, after, n) })
+}
+
+// Corrections returns the versions of a timeline message, oldest first
+// (see Tx.Corrections).
+func (db *DB) Corrections(ctx context.Context, id client.MessageID) ([]client.Message, error) {
+	return viewValue(ctx, db, func(t *Tx) ([]client.Message, error) { return t.Corrections(ctx, id) })
 }
 
 // Search returns up to limit messages of acct matching query (see

@@ -22,6 +22,8 @@ func TestQueryPlans(t *testing.T) {
 		"origin-id lookup":  {"SEARCH m USING COVERING INDEX messages_origin (conversation=? AND sender=? AND origin_id=?)"},
 		"search candidates": {"SCAN f VIRTUAL TABLE", "SEARCH m USING INTEGER PRIMARY KEY", "SEARCH c USING INTEGER PRIMARY KEY"},
 		"search rank":       {"SCAN messages_fts VIRTUAL TABLE"},
+		"corrections":       {"SEARCH m USING INDEX messages_corrections (replaces=?)"},
+		"last messages":     {"SEARCH v USING COVERING INDEX", "SEARCH x USING INDEX messages_timeline (conversation=?)", "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"},
 	}
 	for name, q := range sqlite.Queries {
 		rows, err := r.Query("EXPLAIN QUERY PLAN "+q, 1, 2, 3, 4)

@@ -34,8 +34,24 @@ const (
 		ORDER BY m.ts, m.id LIMIT ?4 + 0`
 )
 
+// lastMessagesSQL reads the newest timeline message of each conversation
+// of an account: one seek at the end of each conversation's range of
+// messages_timeline.
+const lastMessagesSQL = messageSelect + ` WHERE m.id IN (
+	SELECT (SELECT x.id FROM messages x WHERE x.conversation = v.id AND x.replaces IS NULL
+		ORDER BY x.ts DESC, x.id DESC LIMIT 1)
+	FROM conversations v WHERE v.account = ?1)`
+
+// correctionsSQL reads the newest corrections of a message, newest first
+// (the messages_corrections index is in chain order).
+const correctionsSQL = messageSelect + ` WHERE m.replaces = ?1 ORDER BY m.ts DESC, m.id DESC LIMIT ?2 + 0`
+
 // The largest page a timeline query returns.
 const maxPage = 1000
+
+// maxCorrections bounds the corrections Corrections returns: a peer
+// decides how long a chain is.
+const maxCorrections = 1000
 
 // A note on "LIMIT ? + 0" in the queries of this package: when a LIMIT is a
 // bare parameter, SQLite's planner reads its bound value and marks the
@@ -86,6 +102,48 @@ func (t *Tx) Message(ctx context.Context, id client.MessageID) (client.Message, 
 	return ms[0], nil
 }
 
+// Corrections returns the versions of the timeline message that id is or
+// corrects, oldest first: the message itself, then its newest
+// maxCorrections corrections as stored (see client.History.Corrections).
+func (t *Tx) Corrections(ctx context.Context, id client.MessageID) ([]client.Message, error) {
+	var root sql.NullInt64
+	err := t.queryRow(ctx, `SELECT replaces FROM messages WHERE id = ?`, id).Scan(&root)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("message", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("corrections: %w", err)
+	}
+	if root.Valid {
+		id = client.MessageID(root.Int64)
+	}
+	orig, err := scanMessage(t.queryRow(ctx, messageSelect+` WHERE m.id = ?`, id))
+	if err != nil {
+		return nil, fmt.Errorf("corrections: %w", err)
+	}
+	out := []client.Message{orig}
+	rows, err := t.query(ctx, correctionsSQL, id, maxCorrections)
+	if err != nil {
+		return nil, fmt.Errorf("corrections: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		m, err := scanMessage(rows)
+		if err != nil {
+			return nil, fmt.Errorf("corrections: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("corrections: %w", err)
+	}
+	slices.Reverse(out[1:])
+	if err := t.loadDetails(ctx, out); err != nil {
+		return nil, fmt.Errorf("corrections: %w", err)
+	}
+	return out, nil
+}
+
 func checkPageSize(n int) error {
 	if n < 1 || n > maxPage {
 		return fmt.Errorf("%w: page size %d (1 to %d)", ErrInvalid, n, maxPage)
@@ -99,6 +157,16 @@ func (t *Tx) LatestPage(ctx context.Context, conv client.ConversationID, n int) 
 		return nil, fmt.Errorf("latest page: %w", err)
 	}
 	return t.page(ctx, true, latestPageSQL, conv, n)
+}
+
+// LastMessages returns the newest timeline message of each conversation
+// of acct that has one, in no particular order.
+func (t *Tx) LastMessages(ctx context.Context, acct client.AccountID) ([]client.Message, error) {
+	ms, err := t.page(ctx, false, lastMessagesSQL, acct)
+	if err != nil {
+		return nil, fmt.Errorf("last messages: %w", err)
+	}
+	return ms, nil
 }
 
 // PageBefore returns the n timeline messages of conv just before the
