@@ -3,6 +3,8 @@ package chat_test
 import (
 	"context"
 	"fmt"
+	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,15 +185,19 @@ func BenchmarkMessageRowSet(b *testing.B) {
 }
 
 // BenchmarkLiveMessage is a live message arriving in an open timeline
-// whose loaded window holds 200 or 5,000 messages (the user scrolled far
-// back): the rows are rebuilt, only the new one is measured and drawn.
+// whose loaded window holds 200, 5,000 or 20,000 messages (the user
+// scrolled far back): only the new row is built, measured and drawn. The
+// snapshots are made as the model makes them: appended to the array of
+// the one before, clipped.
 func BenchmarkLiveMessage(b *testing.B) {
-	for _, n := range []int{200, 5000} {
+	for _, n := range []int{200, 5000, 20000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) { benchLiveMessage(b, n) })
 	}
 }
 
-func benchLiveMessage(b *testing.B, n int) {
+// loadedView returns a view showing a timeline of n inbound messages, a
+// minute apart (every other one ours when own is set), and its messages.
+func loadedView(b *testing.B, n int, own bool) (*chat.View, []client.Message) {
 	test.NewTempApp(b)
 	tasks := chat.NewTasks(context.Background())
 	v := chat.NewView(tasks, func(client.AccountID) model.Engine { return nil }, func(client.AccountID) string { return "You" })
@@ -200,15 +206,40 @@ func benchLiveMessage(b *testing.B, n int) {
 	t0 := time.Date(2024, 1, 1, 8, 0, 0, 0, time.UTC)
 	var msgs []client.Message
 	for i := range n {
-		msgs = append(msgs, client.Message{ID: client.MessageID(i + 1), Conversation: 1, Direction: client.Inbound, Sender: "x",
-			Body: "a message of some words " + fmt.Sprint(i), Time: t0.Add(time.Duration(i) * time.Minute)})
+		m := client.Message{ID: client.MessageID(i + 1), Conversation: 1, Direction: client.Inbound, Sender: "x",
+			Body: "a message of some words " + fmt.Sprint(i), Time: t0.Add(time.Duration(i) * time.Minute)}
+		if own && i%2 == 0 {
+			m.Direction, m.Sender, m.State = client.Outbound, "me", client.StateSent
+		}
+		msgs = append(msgs, m)
 	}
-	v.Show(model.Timeline{Conversation: 1, Messages: msgs})
-	b.ResetTimer()
+	v.Show(model.Timeline{Conversation: 1, Messages: slices.Clip(msgs)})
+	// Collect the garbage of measuring every row now, not in the loop.
+	runtime.GC()
+	return v, msgs
+}
+
+func benchLiveMessage(b *testing.B, n int) {
+	v, msgs := loadedView(b, n, false)
+	t0 := msgs[n-1].Time
 	for i := 0; b.Loop(); i++ {
-		m := client.Message{ID: client.MessageID(10000 + i), Conversation: 1, Direction: client.Inbound, Sender: "x",
-			Body: "live " + fmt.Sprint(i), Time: t0.Add(time.Duration(5000+i) * time.Minute)}
-		msgs = append(msgs[:len(msgs):len(msgs)], m)
+		m := client.Message{ID: client.MessageID(100_000 + i), Conversation: 1, Direction: client.Inbound, Sender: "x",
+			Body: "live " + fmt.Sprint(i), Time: t0.Add(time.Duration(1+i) * time.Minute)}
+		msgs = append(msgs, m)
+		v.Show(model.Timeline{Conversation: 1, Messages: slices.Clip(msgs)})
+	}
+}
+
+// BenchmarkStatusChange is the delivery state of one of our messages
+// changing in an open timeline of 5,000 messages: the model hands a copy
+// of the window with the message replaced; one row is built again.
+func BenchmarkStatusChange(b *testing.B) {
+	v, msgs := loadedView(b, 5000, true)
+	for i := 0; b.Loop(); i++ {
+		next := slices.Clone(msgs)
+		j := len(next) - 2*(1+i%100)
+		next[j].State = client.StateDelivered + client.DeliveryState(i%2)
+		msgs = next
 		v.Show(model.Timeline{Conversation: 1, Messages: msgs})
 	}
 }

@@ -410,47 +410,61 @@ const groupGap = 5 * time.Minute
 // of consecutive messages from one sender, the quoted context of replies
 // and decryption failures. own names our side.
 func Rows(t model.Timeline, own string, now time.Time) []widgets.Row {
+	var refs replyIndex
 	rows := make([]widgets.Row, len(t.Messages))
-	var byRef map[string]int // reply references to loaded messages, built on demand
-	type date struct {
-		y int
-		m time.Month
-		d int
-	}
-	var prevDate date
-	for i, m := range t.Messages {
-		local := m.Time.Local()
-		r := widgets.Row{Message: m, Time: local.Format("15:04"), Focus: m.ID == t.Focus && t.Focus != 0}
-		r.Author = author(t, m, own)
-		var d date
-		d.y, d.m, d.d = local.Date()
-		newDay := i == 0 || d != prevDate
-		prevDate = d
-		if newDay {
-			r.Day = DayText(m.Time, now)
-		}
-		if newDay || t.Messages[i-1].Direction != m.Direction || t.Messages[i-1].Sender != m.Sender ||
-			m.Time.Sub(t.Messages[i-1].Time) > groupGap {
-			r.Sender = r.Author
-		}
-		if m.DecryptFailed() {
-			r.Undecryptable = m.Failure
-			r.Repairable = m.SenderDevice != 0
-		}
-		if m.ReplyTo.ID != "" {
-			if byRef == nil {
-				byRef = replyIndex(t.Messages)
-			}
-			if j, ok := byRef[m.ReplyTo.ID]; ok {
-				q := t.Messages[j]
-				r.Reply = &widgets.Reply{Sender: author(t, q, own), Text: quoteText(q)}
-			} else {
-				r.Reply = &widgets.Reply{Text: EarlierMessageText}
-			}
-		}
-		rows[i] = r
+	for i := range rows {
+		rows[i] = makeRow(t, i, own, now, &refs)
 	}
 	return rows
+}
+
+// day is a calendar day in local time.
+type day struct {
+	y int
+	m time.Month
+	d int
+}
+
+// dayOf returns the local day of t.
+func dayOf(t time.Time) day {
+	var d day
+	d.y, d.m, d.d = t.Local().Date()
+	return d
+}
+
+// makeRow builds row i of t. It depends on message i, on the message
+// before it (day separator and grouping), on the message a reply quotes,
+// on the focus, on own and on the day of now: nothing else.
+func makeRow(t model.Timeline, i int, own string, now time.Time, refs *replyIndex) widgets.Row {
+	m := &t.Messages[i]
+	local := m.Time.Local()
+	r := widgets.Row{Message: *m, Time: local.Format("15:04"), Focus: m.ID == t.Focus && t.Focus != 0}
+	r.Author = author(t, *m, own)
+	newDay := i == 0
+	var prev *client.Message
+	if i > 0 {
+		prev = &t.Messages[i-1]
+		newDay = dayOf(prev.Time) != dayOf(m.Time)
+	}
+	if newDay {
+		r.Day = DayText(m.Time, now)
+	}
+	if newDay || prev.Direction != m.Direction || prev.Sender != m.Sender || m.Time.Sub(prev.Time) > groupGap {
+		r.Sender = r.Author
+	}
+	if m.DecryptFailed() {
+		r.Undecryptable = m.Failure
+		r.Repairable = m.SenderDevice != 0
+	}
+	if m.ReplyTo.ID != "" {
+		if j, ok := refs.find(t.Messages, m.ReplyTo.ID); ok {
+			q := t.Messages[j]
+			r.Reply = &widgets.Reply{Sender: author(t, q, own), Text: quoteText(q)}
+		} else {
+			r.Reply = &widgets.Reply{Text: EarlierMessageText}
+		}
+	}
+	return r
 }
 
 // EarlierMessageText stands for the quoted context of a reply to a message
@@ -482,19 +496,292 @@ func author(t model.Timeline, m client.Message, own string) string {
 }
 
 // replyIndex maps the ids replies use (XEP-0461: origin-id, stanza id,
-// stanza-ids) to the index of their message.
-func replyIndex(ms []client.Message) map[string]int {
-	idx := make(map[string]int, len(ms))
-	for i, m := range ms {
-		for _, sid := range m.StanzaIDs {
-			idx[sid.ID] = i
-		}
-		if m.XMLID != "" {
-			idx[m.XMLID] = i
-		}
-		if m.OriginID != "" {
-			idx[m.OriginID] = i
+// stanza-ids) to the index of their message; when messages share an id,
+// the newest one has it. It is built when a reply first needs it, and
+// keeps positions relative to base, so that prepending messages does not
+// rewrite the entries of the others.
+type replyIndex struct {
+	pos  map[string]int // index - base; nil until built
+	base int
+}
+
+// find returns the index in ms (the messages indexed) of the message with
+// id, building the index on first use.
+func (x *replyIndex) find(ms []client.Message, id string) (int, bool) {
+	if x.pos == nil {
+		x.pos, x.base = make(map[string]int, len(ms)), 0
+		x.add(ms, 0)
+	}
+	p, ok := x.pos[id]
+	return p + x.base, ok
+}
+
+// add indexes ms[from:], which follow the messages indexed (appended);
+// their ids win over those of older messages. Nothing is done before the
+// index is built.
+func (x *replyIndex) add(ms []client.Message, from int) {
+	if x.pos == nil {
+		return
+	}
+	for i := from; i < len(ms); i++ {
+		eachRefID(&ms[i], func(id string) { x.pos[id] = i - x.base })
+	}
+}
+
+// prepend indexes ms[:k], put before the messages indexed; an id that a
+// newer message has keeps naming it.
+func (x *replyIndex) prepend(ms []client.Message, k int) {
+	if x.pos == nil {
+		return
+	}
+	x.base += k
+	for i := k - 1; i >= 0; i-- {
+		eachRefID(&ms[i], func(id string) {
+			if _, ok := x.pos[id]; !ok {
+				x.pos[id] = i - x.base
+			}
+		})
+	}
+}
+
+// eachRefID calls f with each id by which a reply may name m (XEP-0461).
+func eachRefID(m *client.Message, f func(id string)) {
+	for _, sid := range m.StanzaIDs {
+		if sid.ID != "" {
+			f(sid.ID)
 		}
 	}
-	return idx
+	if m.XMLID != "" {
+		f(m.XMLID)
+	}
+	if m.OriginID != "" {
+		f(m.OriginID)
+	}
+}
+
+// timelineRows are the rows of the timeline a view shows, kept up to date
+// as new snapshots of it come: only the rows a change touches are built
+// again (the messages added or changed, the row after each of them, whose
+// day separator and grouping depend on its predecessor, and the replies
+// quoting them), so that a live message or a delivery state costs the
+// same with 50 or 50,000 messages loaded. The result is always what Rows
+// returns for the snapshot.
+type timelineRows struct {
+	tl    model.Timeline
+	own   string
+	today day // the day of now the day separators were written for
+	built bool
+	// The rows are buf[start:]; the room before start takes the pages of
+	// older messages.
+	buf   []widgets.Row
+	start int
+	refs  replyIndex
+	// replies holds, ascending, the indices (minus base) of the rows that
+	// quote a message; base grows as pages are prepended.
+	replies []int
+	base    int
+}
+
+// rowsDelta says which rows an update changed.
+type rowsDelta struct {
+	// all says that any row may have changed or moved.
+	all bool
+	// prepended rows were put before the first one: the others moved down.
+	prepended int
+	// changed are the rows built again, ascending (unless all).
+	changed []int
+}
+
+// rows returns the rows. They are valid until the next update, which may
+// change them in place.
+func (x *timelineRows) rows() []widgets.Row { return x.buf[x.start:] }
+
+// update makes the rows those of t, seen by own at now, and reports which
+// changed.
+func (x *timelineRows) update(t model.Timeline, own string, now time.Time) rowsDelta {
+	old := x.tl
+	today := dayOf(now)
+	if !x.built || t.Conversation != old.Conversation || t.Account != old.Account || t.Peer != old.Peer ||
+		t.Focus != old.Focus || own != x.own || today != x.today {
+		x.rebuild(t, own, now, today)
+		return rowsDelta{all: true}
+	}
+	k, changed, ok := align(old.Messages, t.Messages)
+	if !ok {
+		x.rebuild(t, own, now, today)
+		return rowsDelta{all: true}
+	}
+	a, b := len(old.Messages), len(t.Messages)
+	// A message whose ids or reply changed in place changes the reply
+	// index and the list of replies: both are made again.
+	reindex := false
+	for _, i := range changed {
+		if o, n := &old.Messages[i-k], &t.Messages[i]; o.ReplyTo != n.ReplyTo || !sameRefIDs(o, n) {
+			reindex = true
+		}
+	}
+	x.tl = t
+
+	// Room for the new rows.
+	if k > 0 {
+		if x.start < k {
+			n := len(x.buf) - x.start
+			room := k + n // as much room again for the next pages
+			buf := make([]widgets.Row, room+n)
+			copy(buf[room:], x.buf[x.start:])
+			x.buf, x.start = buf, room
+		}
+		x.start -= k
+	}
+	if added := b - a - k; added > 0 {
+		x.buf = slices.Grow(x.buf, added)[:len(x.buf)+added]
+	}
+
+	// The rows to build: the new ones, the changed ones and their
+	// successors.
+	build := changed
+	for i := range k {
+		build = append(build, i)
+	}
+	for i := k + a; i < b; i++ {
+		build = append(build, i)
+	}
+	for _, i := range build {
+		if i+1 < b {
+			build = append(build, i+1)
+		}
+	}
+	// Replies whose quoted message is new or changed.
+	if reindex {
+		x.refs = replyIndex{}
+		x.replies, x.base = x.replies[:0], 0
+		for i := range t.Messages {
+			if t.Messages[i].ReplyTo.ID != "" {
+				x.replies = append(x.replies, i)
+				build = append(build, i)
+			}
+		}
+	} else {
+		x.refs.prepend(t.Messages, k)
+		x.refs.add(t.Messages, k+a)
+		x.base += k
+		if len(x.replies) > 0 && len(build) > 0 {
+			x.quoting(t.Messages, build, func(i int) { build = append(build, i) })
+		}
+		var front []int
+		for i := range k {
+			if t.Messages[i].ReplyTo.ID != "" {
+				front = append(front, i-x.base)
+			}
+		}
+		if front != nil {
+			x.replies = append(front, x.replies...)
+		}
+		for i := k + a; i < b; i++ {
+			if t.Messages[i].ReplyTo.ID != "" {
+				x.replies = append(x.replies, i-x.base)
+			}
+		}
+	}
+	slices.Sort(build)
+	build = slices.Compact(build)
+	rows := x.rows()
+	for _, i := range build {
+		rows[i] = makeRow(t, i, own, now, &x.refs)
+	}
+	return rowsDelta{prepended: k, changed: build}
+}
+
+// quoting calls f with the index of each loaded reply (of x.replies)
+// that quotes one of the messages ms[i] for i in of.
+func (x *timelineRows) quoting(ms []client.Message, of []int, f func(int)) {
+	ids := make(map[string]struct{})
+	for _, i := range of {
+		eachRefID(&ms[i], func(id string) { ids[id] = struct{}{} })
+	}
+	if len(ids) == 0 {
+		return
+	}
+	for _, r := range x.replies {
+		if i := r + x.base; i < len(ms) {
+			if _, ok := ids[ms[i].ReplyTo.ID]; ok {
+				f(i)
+			}
+		}
+	}
+}
+
+// rebuild builds every row.
+func (x *timelineRows) rebuild(t model.Timeline, own string, now time.Time, today day) {
+	*x = timelineRows{tl: t, own: own, today: today, built: true}
+	x.buf = make([]widgets.Row, len(t.Messages))
+	for i := range x.buf {
+		x.buf[i] = makeRow(t, i, own, now, &x.refs)
+		if t.Messages[i].ReplyTo.ID != "" {
+			x.replies = append(x.replies, i)
+		}
+	}
+}
+
+// align finds how snapshot n of a window follows snapshot o: k messages
+// were put before o's, its messages follow in the same order (those at
+// the indices changed of n were replaced by a different value), then new
+// ones were appended. ok is false when n is not such a successor of o (a
+// message was removed, or one inserted among o's).
+func align(o, n []client.Message) (k int, changed []int, ok bool) {
+	a, b := len(o), len(n)
+	switch {
+	case a == 0:
+		return 0, nil, true
+	case b < a:
+		return 0, nil, false
+	case &n[0] == &o[0]:
+		// The model appends to the array of the snapshot before, whose
+		// messages snapshots never change.
+		return 0, nil, true
+	}
+	k = -1
+	for j := 0; j <= b-a; j++ {
+		if n[j].ID == o[0].ID {
+			k = j
+			break
+		}
+	}
+	if k < 0 {
+		return 0, nil, false
+	}
+	for i := range o {
+		if n[k+i].ID != o[i].ID {
+			return 0, nil, false
+		}
+		if !sameMessage(&n[k+i], &o[i]) {
+			changed = append(changed, k+i)
+		}
+	}
+	return k, changed, true
+}
+
+// sameMessage reports whether b is a copy of a. Slices and pointers
+// compare by identity, so that comparing is cheap and a message read
+// again from the store counts as changed. It must compare every field
+// (TestIncrementalRowsEveryField changes each one).
+func sameMessage(a, b *client.Message) bool {
+	return a.ID == b.ID && a.Conversation == b.Conversation && a.Direction == b.Direction && a.Type == b.Type &&
+		a.Sender == b.Sender && a.XMLID == b.XMLID && a.OriginID == b.OriginID && sameSlice(a.StanzaIDs, b.StanzaIDs) &&
+		a.Sent == b.Sent && a.Server == b.Server && a.Received == b.Received && a.Time == b.Time &&
+		a.Body == b.Body && a.Lang == b.Lang && sameSlice(a.Alternatives, b.Alternatives) && a.Thread == b.Thread &&
+		a.ReplyTo == b.ReplyTo && a.State == b.State && a.Failure == b.Failure && a.Replaces == b.Replaces &&
+		a.LastCorrection == b.LastCorrection && a.Retracted == b.Retracted && a.Encryption == b.Encryption &&
+		a.SenderDevice == b.SenderDevice && a.Trust == b.Trust && sameSlice(a.Attachments, b.Attachments) &&
+		sameSlice(a.Reactions, b.Reactions)
+}
+
+// sameSlice reports whether a and b are the same elements of one array.
+func sameSlice[T any](a, b []T) bool {
+	return len(a) == len(b) && (len(a) == 0 || &a[0] == &b[0])
+}
+
+// sameRefIDs reports whether a and b have the same ids for replies.
+func sameRefIDs(a, b *client.Message) bool {
+	return a.XMLID == b.XMLID && a.OriginID == b.OriginID && slices.Equal(a.StanzaIDs, b.StanzaIDs)
 }

@@ -77,16 +77,16 @@ type View struct {
 	ownName func(client.AccountID) string
 
 	tl         model.Timeline
-	rows       []widgets.Row
-	width      float32 // the width row heights were measured for
+	timeline   timelineRows
+	rows       []widgets.Row // timeline.rows()
+	width      float32       // the width row heights were measured for
 	heights    map[client.MessageID]rowHeight
 	measure    *widgets.MessageRow
 	loading    bool
-	armed      bool     // the user may trigger loading older messages by scrolling
-	archive    bool     // the archive may hold messages older than the store
-	bulk       bool     // measureRows is setting heights; rows are updated after
-	sigs       []string // the signatures of rows, as measured
-	typing     bool     // the chat state "composing" was sent for the draft
+	armed      bool // the user may trigger loading older messages by scrolling
+	archive    bool // the archive may hold messages older than the store
+	bulk       bool // measureRows is setting heights; rows are updated after
+	typing     bool // the chat state "composing" was sent for the draft
 	sendTyping bool
 	encrypted  bool
 	replyTo    *widgets.Row
@@ -221,7 +221,8 @@ func (v *View) Composer() *Composer { return v.composer }
 // Timeline returns the timeline shown.
 func (v *View) Timeline() model.Timeline { return v.tl }
 
-// Rows returns what the timeline's rows show.
+// Rows returns what the timeline's rows show. The slice is the view's
+// own: it is valid until the next Show, which may change it in place.
 func (v *View) Rows() []widgets.Row { return v.rows }
 
 // PeerState returns the contact's typing state as shown ("" for none).
@@ -360,10 +361,9 @@ func (v *View) Show(t model.Timeline) {
 	if v.Now != nil {
 		now = v.Now
 	}
-	prevRows, prevSigs := v.rows, v.sigs
-	v.rows = Rows(t, v.ownName(t.Account), now())
-	v.measureRows()
-	v.refreshRows(prevRows, prevSigs, switched)
+	d := v.timeline.update(t, v.ownName(t.Account), now())
+	v.rows = v.timeline.rows()
+	v.applyRows(d, switched)
 	first := func(t model.Timeline) client.MessageID {
 		if len(t.Messages) == 0 {
 			return 0
@@ -411,6 +411,7 @@ func (v *View) Clear() {
 	v.setReply(nil)
 	v.status.Hide()
 	v.tl = model.Timeline{}
+	v.timeline = timelineRows{}
 	v.rows = nil
 	v.heights = make(map[client.MessageID]rowHeight)
 	v.list.Refresh()
@@ -449,31 +450,44 @@ func (v *View) contentHeight() float32 {
 	return h
 }
 
-// refreshRows redraws the rows that changed: only those appended or
-// changed in place when the rows before kept their places (a live message,
-// a delivery state), else every visible row.
-func (v *View) refreshRows(prev []widgets.Row, prevSigs []string, switched bool) {
-	if switched || len(v.rows) < len(prev) || len(prevSigs) != len(prev) || len(v.sigs) != len(v.rows) ||
-		len(prev) > 0 && v.rows[0].Message.ID != prev[0].Message.ID {
+// applyRows measures and redraws the rows an update changed: every row
+// when the conversation was switched or the update was not incremental;
+// else only the rows built again (a live message, a delivery state), and
+// the visible ones when a page was prepended (the rows moved).
+func (v *View) applyRows(d rowsDelta, switched bool) {
+	if d.all || switched {
+		v.measureRows()
 		v.list.Refresh()
 		return
 	}
-	for i, r := range v.rows {
-		if i >= len(prev) || prev[i].Message.ID != r.Message.ID || prevSigs[i] != v.sigs[i] || !sameRow(prev[i], r) {
-			v.list.RefreshItem(i)
+	if v.width > 0 {
+		v.bulk = true
+		for _, i := range d.changed {
+			v.measureRow(i)
 		}
+		if d.prepended > 0 {
+			// The list keeps heights by index: every row moved.
+			for i := range v.rows {
+				if h, ok := v.heights[v.rows[i].Message.ID]; ok && h.width == v.width {
+					v.list.SetItemHeight(i, h.h)
+				} else {
+					v.measureRow(i)
+				}
+			}
+		}
+		v.bulk = false
+	}
+	if d.prepended > 0 {
+		v.list.Refresh()
+		return
+	}
+	for _, i := range d.changed {
+		v.list.RefreshItem(i)
 	}
 }
 
-// sameRow reports whether two rows of one message with the same signature
-// show the same thing.
-func sameRow(a, b widgets.Row) bool {
-	return a.Focus == b.Focus && a.Undecryptable == b.Undecryptable && a.Repairable == b.Repairable &&
-		a.Time == b.Time && a.Message.Encryption == b.Message.Encryption && a.Message.State == b.Message.State
-}
-
 // signature identifies what a row's height depends on.
-func signature(r widgets.Row) string {
+func signature(r *widgets.Row) string {
 	var b strings.Builder
 	b.WriteString(r.Day)
 	b.WriteByte(0)
@@ -508,18 +522,23 @@ func (v *View) measureRows() {
 	}
 	v.bulk = true
 	defer func() { v.bulk = false }()
-	v.sigs = make([]string, len(v.rows))
-	for i, r := range v.rows {
-		sig := signature(r)
-		v.sigs[i] = sig
-		h, ok := v.heights[r.Message.ID]
-		if !ok || h.width != v.width || h.sig != sig {
-			v.measure.Set(r, v.width)
-			h = rowHeight{width: v.width, sig: sig, h: v.measure.MinSize().Height}
-			v.heights[r.Message.ID] = h
-		}
-		v.list.SetItemHeight(i, h.h)
+	for i := range v.rows {
+		v.measureRow(i)
 	}
+}
+
+// measureRow sets the height of row i, measuring it unless the cache has
+// its height for the current width and content. v.width > 0.
+func (v *View) measureRow(i int) {
+	r := &v.rows[i]
+	sig := signature(r)
+	h, ok := v.heights[r.Message.ID]
+	if !ok || h.width != v.width || h.sig != sig {
+		v.measure.Set(*r, v.width)
+		h = rowHeight{width: v.width, sig: sig, h: v.measure.MinSize().Height}
+		v.heights[r.Message.ID] = h
+	}
+	v.list.SetItemHeight(i, h.h)
 }
 
 // showError shows a failed engine call. Fyne thread only.

@@ -196,6 +196,23 @@ type Timeline struct {
 	Focus client.MessageID
 }
 
+// snapshot returns a copy of the window t to hand out. Its messages are
+// clipped: appending to them never writes into the array the model goes
+// on appending live messages to.
+func (t *Timeline) snapshot() Timeline {
+	s := *t
+	s.Messages = slices.Clip(s.Messages)
+	return s
+}
+
+// timelineOrder orders the messages of a timeline: by time, then by id.
+func timelineOrder(a, b client.Message) int {
+	if c := a.Time.Compare(b.Time); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
 // LastOwn returns the newest outbound message that is not retracted, and
 // whether there is one: the message Up edits in the composer.
 func (t Timeline) LastOwn() (client.Message, bool) {
@@ -504,7 +521,7 @@ func (m *Model) Open(ctx context.Context, conv client.ConversationID) (Timeline,
 	m.mu.Lock()
 	if t, ok := m.timelines[conv]; ok && !t.HasNewer && t.Focus == 0 {
 		m.mu.Unlock()
-		return *t, nil
+		return t.snapshot(), nil
 	}
 	// A window opened around a message (OpenAt) is replaced by the latest
 	// page.
@@ -530,10 +547,10 @@ func (m *Model) Open(ctx context.Context, conv client.ConversationID) (Timeline,
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if old, ok := m.timelines[conv]; ok {
-		return *old, nil // opened concurrently: keep the first window
+		return old.snapshot(), nil // opened concurrently: keep the first window
 	}
 	m.timelines[conv] = t
-	return *t, nil
+	return t.snapshot(), nil
 }
 
 // Search runs a full-text search over an account's history (the store's
@@ -563,7 +580,7 @@ func (m *Model) LoadOlder(ctx context.Context, conv client.ConversationID) (Time
 	}
 	if !t.HasOlder || len(t.Messages) == 0 {
 		defer m.mu.Unlock()
-		return *t, nil
+		return t.snapshot(), nil
 	}
 	first := t.Messages[0].ID
 	m.mu.Unlock()
@@ -579,13 +596,13 @@ func (m *Model) LoadOlder(ctx context.Context, conv client.ConversationID) (Time
 		return Timeline{}, ErrNotOpen
 	}
 	if len(t.Messages) == 0 || t.Messages[0].ID != first {
-		return *t, nil // another load got there first
+		return t.snapshot(), nil // another load got there first
 	}
 	nt := *t
 	nt.Messages = append(slices.Clip(older), t.Messages...)
 	nt.HasOlder = len(older) == PageSize
 	m.timelines[conv] = &nt
-	return nt, nil
+	return nt.snapshot(), nil
 }
 
 // Apply updates the model with an event of account acct and reports what
@@ -735,7 +752,7 @@ func (m *Model) MoreStored(conv client.ConversationID) (Timeline, bool) {
 		m.timelines[conv] = &nt
 		t = &nt
 	}
-	return *t, true
+	return t.snapshot(), true
 }
 
 // setRow changes the row of conv with set, which reports whether it changed
@@ -864,7 +881,7 @@ func (m *Model) OpenAt(ctx context.Context, conv client.ConversationID, at clien
 		Focus:        at,
 	}
 	m.timelines[conv] = t
-	return *t, nil
+	return t.snapshot(), nil
 }
 
 // LoadNewer appends the page of messages after the newest loaded one, for
@@ -878,7 +895,7 @@ func (m *Model) LoadNewer(ctx context.Context, conv client.ConversationID) (Time
 	}
 	if !t.HasNewer || len(t.Messages) == 0 {
 		defer m.mu.Unlock()
-		return *t, nil
+		return t.snapshot(), nil
 	}
 	last := t.Messages[len(t.Messages)-1].ID
 	m.mu.Unlock()
@@ -894,13 +911,13 @@ func (m *Model) LoadNewer(ctx context.Context, conv client.ConversationID) (Time
 		return Timeline{}, ErrNotOpen
 	}
 	if len(t.Messages) == 0 || t.Messages[len(t.Messages)-1].ID != last {
-		return *t, nil
+		return t.snapshot(), nil
 	}
 	nt := *t
 	nt.Messages = append(slices.Clip(t.Messages), newer...)
 	nt.HasNewer = len(newer) == PageSize
 	m.timelines[conv] = &nt
-	return nt, nil
+	return nt.snapshot(), nil
 }
 
 // setState records an account's connection state.
@@ -986,18 +1003,23 @@ func (m *Model) added(ctx context.Context, acct client.AccountID, msg client.Mes
 
 	if t, ok := m.timelines[msg.Conversation]; ok && !t.HasNewer && !slices.ContainsFunc(t.Messages, func(x client.Message) bool { return x.ID == msg.ID }) {
 		nt := *t
-		// Live messages go after the loaded window. One older than the
-		// newest loaded (a late archive message) is placed in order.
-		msgs := append(slices.Clip(t.Messages), msg)
-		slices.SortStableFunc(msgs, func(a, b client.Message) int {
-			if c := a.Time.Compare(b.Time); c != 0 {
-				return c
-			}
-			return cmp.Compare(a.ID, b.ID)
-		})
-		nt.Messages = msgs
+		// Live messages go after the loaded window, appended to its array
+		// (snapshots are clipped: none sees past its own messages). One
+		// older than the newest loaded (a late archive message) is placed
+		// in order, in a new array.
+		n := len(t.Messages)
+		i := n
+		for i > 0 && timelineOrder(t.Messages[i-1], msg) > 0 {
+			i--
+		}
+		if i == n {
+			nt.Messages = append(t.Messages, msg)
+		} else {
+			nt.Messages = slices.Insert(slices.Clip(t.Messages), i, msg)
+		}
 		m.timelines[msg.Conversation] = &nt
-		ch.Timeline = &nt
+		snap := nt.snapshot()
+		ch.Timeline = &snap
 	}
 	return ch, nil
 }
@@ -1032,7 +1054,8 @@ func (m *Model) updated(ctx context.Context, e client.MessageUpdated) (Change, e
 			nt.Messages = slices.Clone(t.Messages)
 			nt.Messages[i] = msg
 			m.timelines[e.Conversation] = &nt
-			ch.Timeline = &nt
+			snap := nt.snapshot()
+			ch.Timeline = &snap
 		}
 	}
 	// A correction or retraction of the newest message changes the preview.
