@@ -5,6 +5,7 @@ import (
 	"errors"
 	"image"
 	"log/slog"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	fynetheme "fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -33,10 +35,11 @@ const WindowTitle = "Tern"
 
 // Screen names reported to Deps.OnScreen.
 const (
-	ScreenUnlock = "unlock"
-	ScreenSignIn = "signin"
-	ScreenMain   = "main"
-	ScreenError  = "error"
+	ScreenLoading = "loading"
+	ScreenUnlock  = "unlock"
+	ScreenSignIn  = "signin"
+	ScreenMain    = "main"
+	ScreenError   = "error"
 )
 
 var (
@@ -97,6 +100,11 @@ type Deps struct {
 	// first paints it after it was shown (from the painter, on the Fyne
 	// thread): the timing marker of what the user sees.
 	OnDrawn func(name string)
+	// TrimMemory, when set, returns the memory the process no longer uses
+	// outside Go's heap (the C allocator's: the OpenGL driver's) to the
+	// operating system; Tern calls it when a session has settled, after
+	// the Go runtime has given back its own.
+	TrimMemory func()
 	// Logger receives the GUI's diagnostics; nil discards them. Passwords
 	// and message bodies are never logged.
 	Logger *slog.Logger
@@ -125,12 +133,17 @@ func Run(ctx context.Context, a fyne.App, deps Deps) error {
 
 	r := newRunner(ctx, a, deps)
 	r.applyTheme()
+	r.goTask(warmFonts)
+	trayIcon := make(chan []byte, 1)
+	r.goTask(func() { trayIcon <- scaledTrayIcon() })
 	a.SetIcon(icon())
-	// The data opens while the window is made: the first screen is often
-	// ready by the time the event loop starts.
-	r.win = NewWindow(a, r.loading())
-	r.win.SetTitle(WindowTitle)
+	// The data opens while the window is made and mapped (creating the
+	// window and its OpenGL context takes as long as opening the data):
+	// the window starts empty (blank), and shows the loading screen only
+	// when the data is slow.
 	r.open(nil)
+	r.win = NewWindow(a, r.blank())
+	r.win.SetTitle(WindowTitle)
 	a.Lifecycle().SetOnEnteredForeground(func() { r.setFocused(true) })
 	a.Lifecycle().SetOnExitedForeground(func() { r.setFocused(false) })
 	// The event loop has stopped (and no longer touches the widgets), and
@@ -141,9 +154,8 @@ func Run(ctx context.Context, a fyne.App, deps Deps) error {
 	// Quit when ctx ends; fyne.Do because Quit touches driver state.
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 
-	// When the first screen is ready soon, the window maps with it
-	// instead of the loading screen: one paint less on the way to it.
-	r.takeFirst(firstScreenWait)
+	r.showLoadingLater(loadingDelay)
+	r.startTray(<-trayIcon)
 	r.log.Debug("showing the window")
 	r.win.ShowAndRun()
 	// The event loop has stopped: no widget may change any more, and
@@ -153,6 +165,17 @@ func Run(ctx context.Context, a fyne.App, deps Deps) error {
 	cancel()
 	r.stop()
 	return nil
+}
+
+// warmFonts loads the fonts of the text styles every screen draws
+// (regular and bold) while the data opens and the window is made: Fyne
+// parses a style's fonts, tens of milliseconds of work, the first time
+// it measures text in that style, on the thread that asks — otherwise the
+// Fyne thread, during the first frame.
+func warmFonts() {
+	for _, style := range []fyne.TextStyle{{}, {Bold: true}} {
+		fyne.MeasureText("Tern", fynetheme.TextSize(), style)
+	}
 }
 
 // closeMain stops showing changes and saves what the main screen must
@@ -205,10 +228,10 @@ type runner struct {
 	wg     sync.WaitGroup // every goroutine the runner started
 	center *notify.Center
 
-	firstMu    sync.Mutex    // guards firstFn and firstTaken
-	firstFn    func()        // the first screen, until Run takes it
-	firstTaken bool          // Run has stopped waiting: screens go through fyne.Do
-	firstReady chan struct{} // closed when firstFn is set
+	firstMu  sync.Mutex    // guards windowUp and pending
+	windowUp bool          // the window has painted its first frame
+	pending  []func()      // screens waiting for it
+	drawn    chan struct{} // closed when the window first paints a screen
 
 	mu       sync.Mutex // guards the fields below
 	backend  Backend
@@ -219,26 +242,27 @@ type runner struct {
 	focused  bool
 
 	// Fyne thread only.
-	win         fyne.Window
-	loadingBar  *widget.ProgressBarInfinite // while the loading screen is shown
-	tray        *notify.Tray                // nil until the first screen is drawn, or without a tray
-	trayStarted bool
-	main        *Main
-	mainEngine  map[client.AccountID]model.Engine // what Main sends with
-	unlock      *account.Unlock
-	setWin      fyne.Window // the settings window, when open
-	setScreen   *settings.Screen
-	addWin      fyne.Window // the add-account window, when open
-	screens     []interface{ Close() }
-	waits       []func()
+	win        fyne.Window
+	shown      bool                        // a screen is in the window
+	drawnOnce  sync.Once                   // closes drawn
+	loadingBar *widget.ProgressBarInfinite // while the loading screen is shown
+	tray       *notify.Tray                // nil without a tray
+	main       *Main
+	mainEngine map[client.AccountID]model.Engine // what Main sends with
+	unlock     *account.Unlock
+	setWin     fyne.Window // the settings window, when open
+	setScreen  *settings.Screen
+	addWin     fyne.Window // the add-account window, when open
+	screens    []interface{ Close() }
+	waits      []func()
 }
 
 func newRunner(ctx context.Context, a fyne.App, deps Deps) *runner {
 	r := &runner{
 		ctx: ctx, app: a, deps: deps, log: deps.logger(), prefs: a.Preferences(),
 		engines: map[client.AccountID]*engine{}, mainEngine: map[client.AccountID]model.Engine{},
-		firstReady: make(chan struct{}),
-		focused:    true,
+		focused: true,
+		drawn:   make(chan struct{}),
 	}
 	r.settings = settings.Load(r.prefs)
 	r.center = notify.NewCenter(ctx, deps.Notifier, notifySettings(r.settings), nil, r.log)
@@ -296,59 +320,90 @@ func (r *runner) stop() {
 	}
 }
 
-// firstScreenWait bounds how long Run waits for the first screen (sign-in
-// or main) before it shows the window with the loading screen.
-const firstScreenWait = 250 * time.Millisecond
+// engineWait bounds how long the stored accounts wait for the first
+// frame of the main screen before they connect.
+const engineWait = 500 * time.Millisecond
 
-// first shows a screen (f runs on the Fyne thread): the first one is
-// handed to Run, which shows it before the event loop starts when it
-// comes in time (takeFirst); later ones, and one that comes late, go
-// through fyne.Do. Off the Fyne thread.
+// loadingDelay is how long the window stays empty, waiting for the first
+// screen (sign-in or main), before it shows the loading screen: a loading
+// screen that flashes for a moment is noise.
+const loadingDelay = 400 * time.Millisecond
+
+// first shows a screen: f runs on the Fyne thread once the window has
+// painted its first, empty frame. The window's first frame costs the
+// same whatever it shows (the OpenGL context and the window's mapping), and
+// a screen that comes after it draws in a frame of its own, sooner than
+// one that is in the window from its start. Off the Fyne thread.
 func (r *runner) first(f func()) {
 	r.firstMu.Lock()
-	if !r.firstTaken && r.firstFn == nil {
-		r.firstFn = f
+	if !r.windowUp {
+		r.pending = append(r.pending, f)
 		r.firstMu.Unlock()
-		close(r.firstReady)
 		return
 	}
 	r.firstMu.Unlock()
 	r.do(f)
 }
 
-// takeFirst waits up to d for the first screen and shows it. Main
-// goroutine, before the event loop starts (then it is the Fyne thread).
-func (r *runner) takeFirst(d time.Duration) {
-	select {
-	case <-r.firstReady:
-	case <-time.After(d):
-	}
+// blank is the window's content until the first screen: nothing, and a
+// marker that lets the screens in once it has been painted.
+func (r *runner) blank() fyne.CanvasObject {
+	return container.NewStack(layout.NewSpacer(), drawnMarker(func() {
+		// In the painter: change the content after this frame.
+		r.do(r.letScreensIn)
+	}))
+}
+
+// letScreensIn shows the screens that waited for the window's first frame,
+// and lets later ones through at once. Fyne thread.
+func (r *runner) letScreensIn() {
 	r.firstMu.Lock()
-	r.firstTaken = true
-	f := r.firstFn
+	r.windowUp = true
+	fs := r.pending
+	r.pending = nil
 	r.firstMu.Unlock()
-	if f != nil {
+	for _, f := range fs {
 		f()
 	}
 }
 
-// startTray puts Tern's icon and menu in the system tray, once. It runs
-// after the first screen is drawn: registering with the desktop's tray
-// takes a D-Bus round trip or several (over 100 ms when there is no
-// tray), which would otherwise delay the window. Fyne thread.
-func (r *runner) startTray() {
-	if r.trayStarted {
-		return
-	}
-	r.trayStarted = true
-	r.tray = notify.NewTray(r.app, assets.Icon, notify.TrayActions{
+// showLoadingLater shows the loading screen if no other screen has come
+// after delay; a window that has not painted its first frame by then
+// (hidden, or a driver that paints late) takes its screens anyway. Main
+// goroutine.
+func (r *runner) showLoadingLater(delay time.Duration) {
+	t := time.AfterFunc(delay, func() {
+		r.do(func() {
+			r.letScreensIn()
+			if !r.shown {
+				r.show(ScreenLoading, r.loading())
+			}
+		})
+	})
+	context.AfterFunc(r.ctx, func() { t.Stop() })
+}
+
+// startTray puts Tern's icon (a small PNG) and menu in the system tray.
+// It runs before the event loop starts: Fyne 2.7 registers the tray with
+// the desktop only when its loop starts (a tray set up later never appears,
+// and Fyne's teardown of it panics at quit). Main goroutine.
+func (r *runner) startTray(icon []byte) {
+	r.tray = notify.NewTray(r.app, icon, notify.TrayActions{
 		Show:      func() { r.win.Show(); r.win.RequestFocus() },
 		SetStatus: r.setStatus,
 		Quit:      r.app.Quit,
 	})
-	if r.tray != nil && r.main != nil {
-		r.tray.SetUnread(r.main.Title() != WindowTitle)
+}
+
+// scaledTrayIcon returns Tern's icon scaled for the tray: the desktop gets
+// its pixels, decoded on the Fyne thread when the loop starts, and a small
+// image decodes in no time.
+func scaledTrayIcon() []byte {
+	b, err := notify.TrayIcon(assets.Icon)
+	if err != nil {
+		return assets.Icon
 	}
+	return b
 }
 
 // show puts content in the window and reports the screen. Fyne thread.
@@ -365,12 +420,10 @@ func (r *runner) show(name string, content fyne.CanvasObject) {
 		if r.deps.OnDrawn != nil {
 			r.deps.OnDrawn(name)
 		}
-		if !r.trayStarted {
-			// After this frame, not inside the painter.
-			r.do(r.startTray)
-		}
+		r.drawnOnce.Do(func() { close(r.drawn) })
 	}))
 	r.win.SetContent(content)
+	r.shown = true
 	if r.deps.OnScreen != nil {
 		r.deps.OnScreen(name)
 	}
@@ -455,6 +508,16 @@ func (r *runner) started(b Backend) {
 		}
 	}
 	r.first(r.showMain)
+	// The accounts connect once the window shows the conversations: the
+	// first frame and the connections (TLS, roster, OMEMO) would share the
+	// cores, and the conversations come first. A window that cannot paint
+	// (started hidden) waits no longer than engineWait.
+	select {
+	case <-r.drawn:
+	case <-time.After(engineWait):
+	case <-r.ctx.Done():
+		return
+	}
 	for _, a := range accts {
 		if a.Enabled {
 			r.startEngine(a, "")
@@ -658,6 +721,16 @@ func (r *runner) bridge(a client.Account, events <-chan client.Event) {
 			}
 		}
 		r.applyEvent(a.ID, ev)
+		if done, ok := ev.(client.CatchupDone); ok && done.Recheck {
+			// The session has settled (the recheck follows the
+			// catch-up): give the memory of the start-up's bursts back
+			// now. The runtime would keep it long after the burst (fonts,
+			// roster, catch-up), and a messenger idles for hours.
+			debug.FreeOSMemory()
+			if r.deps.TrimMemory != nil {
+				r.deps.TrimMemory()
+			}
+		}
 	}
 }
 

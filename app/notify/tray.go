@@ -152,9 +152,19 @@ func (t *Tray) SetUnread(unread bool) {
 // trayIconSize is the side of the tray icons, in pixels.
 const trayIconSize = 64
 
-// UnreadIcon returns icon (a PNG) scaled to a tray icon with a red mark in
-// its upper right corner, as a PNG.
-func UnreadIcon(icon []byte) ([]byte, error) {
+// TrayIcon returns icon (a PNG) scaled to a tray icon, as a PNG: what the
+// tray shows, and a small image to decode and send where the desktop
+// asks for pixels.
+func TrayIcon(icon []byte) ([]byte, error) {
+	dst, err := scaled(icon)
+	if err != nil {
+		return nil, err
+	}
+	return encode(dst)
+}
+
+// scaled decodes icon (a PNG) and scales it to a tray icon.
+func scaled(icon []byte) (*image.NRGBA, error) {
 	src, err := png.Decode(bytes.NewReader(icon))
 	if err != nil {
 		return nil, fmt.Errorf("tray icon: %w", err)
@@ -170,6 +180,26 @@ func UnreadIcon(icon []byte) ([]byte, error) {
 			dst.Set(x, y, src.At(b.Min.X+x*b.Dx()/n, b.Min.Y+y*b.Dy()/n))
 		}
 	}
+	return dst, nil
+}
+
+// encode encodes a tray icon as a PNG.
+func encode(img image.Image) ([]byte, error) {
+	var out bytes.Buffer
+	if err := png.Encode(&out, img); err != nil {
+		return nil, fmt.Errorf("tray icon: %w", err)
+	}
+	return out.Bytes(), nil
+}
+
+// UnreadIcon returns icon (a PNG) scaled to a tray icon with a red mark in
+// its upper right corner, as a PNG.
+func UnreadIcon(icon []byte) ([]byte, error) {
+	dst, err := scaled(icon)
+	if err != nil {
+		return nil, err
+	}
+	const n = trayIconSize
 	// The mark: a red disc with a white ring, a quarter of the icon wide.
 	cx, cy, r := n-n/6, n/6, n/6
 	for y := cy - r - 2; y <= cy+r+2; y++ {
@@ -183,9 +213,5 @@ func UnreadIcon(icon []byte) ([]byte, error) {
 			}
 		}
 	}
-	var out bytes.Buffer
-	if err := png.Encode(&out, dst); err != nil {
-		return nil, fmt.Errorf("tray icon: %w", err)
-	}
-	return out.Bytes(), nil
+	return encode(dst)
 }

@@ -12,14 +12,20 @@
 // im.tern.Tern). Tern logs "screen shown" with the screen's name and the
 // time since start when it shows a screen, and "screen drawn" when the
 // window first paints it: timing markers for benchmarks (BENCHMARKS.md).
+// For profiling, TERN_CPUPROFILE names a file for a CPU profile of the
+// whole run and TERN_MEMPROFILE one for a heap profile taken when Tern
+// quits (go tool pprof reads both).
 package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime"
+	"runtime/pprof"
 	"time"
 
 	fyneapp "fyne.io/fyne/v2/app"
@@ -41,10 +47,51 @@ const keyringTimeout = 2 * time.Minute
 
 func main() {
 	start := time.Now()
-	if err := run(start); err != nil {
+	stopProfiles, err := startProfiles(os.Getenv("TERN_CPUPROFILE"), os.Getenv("TERN_MEMPROFILE"))
+	if err == nil {
+		err = run(start)
+		if perr := stopProfiles(); err == nil {
+			err = perr
+		}
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "tern:", err)
 		os.Exit(1)
 	}
+}
+
+// startProfiles starts a CPU profile into cpuFile (when not empty) and
+// returns the function that ends it and writes a heap profile into
+// memFile (when not empty).
+func startProfiles(cpuFile, memFile string) (stop func() error, err error) {
+	var cpu *os.File
+	if cpuFile != "" {
+		if cpu, err = os.Create(cpuFile); err != nil {
+			return nil, fmt.Errorf("CPU profile: %w", err)
+		}
+		if err := pprof.StartCPUProfile(cpu); err != nil {
+			cpu.Close()
+			return nil, fmt.Errorf("CPU profile: %w", err)
+		}
+	}
+	return func() error {
+		var errs []error
+		if cpu != nil {
+			pprof.StopCPUProfile()
+			errs = append(errs, cpu.Close())
+		}
+		if memFile != "" {
+			f, err := os.Create(memFile)
+			if err == nil {
+				runtime.GC() // the profile shows what is live
+				err = errors.Join(pprof.WriteHeapProfile(f), f.Close())
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("heap profile: %w", err))
+			}
+		}
+		return errors.Join(errs...)
+	}, nil
 }
 
 func run(start time.Time) error {
@@ -94,6 +141,7 @@ func run(start time.Time) error {
 		OnDrawn: func(name string) {
 			log.Info("screen drawn", "screen", name, "since_start", time.Since(start))
 		},
-		Logger: log.With("component", "app"),
+		TrimMemory: trimMemory,
+		Logger:     log.With("component", "app"),
 	})
 }
