@@ -18,10 +18,12 @@ gui=(gcc pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
 	libxinerama-dev libxi-dev libxxf86vm-dev)
 # Tests: a headless X server, driving and screenshots, Secret Service,
 # notifications, the XMPP servers (lua-dbi-sqlite3: Prosody's SQL archive
-# storage, for the catch-up benchmark), the independent OMEMO peer (run with
+# storage, for the catch-up benchmark; erlang-p1-sqlite3: ejabberd's SQLite
+# archive — its default Mnesia archive stops storing past 2 GB, reached in
+# minutes of chaos testing), the independent OMEMO peer (run with
 # /usr/bin/python3), libsignal's C library for interop checks, and locales.
 test=(xvfb xauth libgl1-mesa-dri xdotool x11-utils imagemagick dbus gnome-keyring
-	dunst prosody lua-dbi-sqlite3 ejabberd python3-slixmpp python3-omemo python3-oldmemo python3-twomemo
+	dunst prosody lua-dbi-sqlite3 ejabberd erlang-p1-sqlite3 python3-slixmpp python3-omemo python3-oldmemo python3-twomemo
 	python3-xmlschema libsignal-protocol-c-dev locales)
 services=(prosody ejabberd)
 

@@ -71,6 +71,12 @@ import (
 //   - Our pending outbound messages whose origin-id the archive holds did
 //     reach the server: the catch-up marks them sent and takes them out of
 //     the outbox, so the flush that follows resends only the others.
+//   - XEP-0490: the read position is published with the publish-options
+//     of §4.2. A server that refuses them (ejabberd 23.01 knows only
+//     persist_items and access_model there; a node that exists with
+//     another configuration) gets the node configured by its owner
+//     (created configured when missing), then the item published with
+//     the XEP-0223 privacy preconditions only (sendDisplayed).
 //   - A stream resumed while a catch-up was cut off: catch-up restarts
 //     when the resumed stream acknowledges our stanzas (the engine has no
 //     "resumed" hook yet).
@@ -94,6 +100,9 @@ const (
 	// catchupSlack is how far before the cursor's time a time-based
 	// catch-up starts (clock differences; duplicates are recognised).
 	catchupSlack = time.Minute
+	// recheckSlack is how far before the cursor's time (the archive's
+	// own stamp) a recheck starts.
+	recheckSlack = 5 * time.Second
 	// fallbackWindow is the largest time difference of the fallback
 	// dedupe.
 	fallbackWindow = 2 * time.Minute
@@ -126,8 +135,10 @@ type SyncOptions struct {
 	// earlier than the ones we already have: those it had routed to our
 	// previous connection before it noticed that connection was gone
 	// (ejabberd re-routes them when the new session replaces the old); and
-	// a server may lose stanzas across a resumption. The recheck finds
-	// them in the archive.
+	// a server may lose stanzas across a resumption; and a server may
+	// make a message visible in its archive after later ones (ejabberd
+	// 23.01 with an SQL archive). The recheck pages by time from a little
+	// before the cursor, and finds them in the archive.
 	RecheckAfter time.Duration
 }
 
@@ -142,6 +153,13 @@ type syncer struct {
 	// unpublished holds, per conversation, the message MarkRead reached
 	// while its XEP-0490 publication could not be done.
 	unpublished map[ConversationID]MessageID
+	// configureDisplayed: this session's server refused the XEP-0490
+	// publish-options; publications configure the node instead (see
+	// sendDisplayed).
+	configureDisplayed bool
+	// preciseStamps: the archive stamps its results with sub-second
+	// digits (ejabberd), so a recheck can page by time (forwardSync).
+	preciseStamps bool
 	// sem serialises catch-ups.
 	sem chan struct{}
 }
@@ -156,6 +174,14 @@ func newSyncer() *syncer {
 
 // syncState returns the sync state of c.
 func (c *Client) syncState() *syncer { return c.messages().sync }
+
+// precise reports whether the archive stamps its results with sub-second
+// digits.
+func (s *syncer) precise() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.preciseStamps
+}
 
 // SetSyncOptions changes the catch-up options (for the next catch-up).
 func (c *Client) SetSyncOptions(o SyncOptions) {
@@ -398,6 +424,12 @@ func (b *pageBatch) add(ctx context.Context, r mam.Result, fx *effects, st *page
 	src := source{kind: sourceArchive, archive: b.own, archiveID: r.ID}
 	if r.Forwarded.Delay != nil {
 		stamp := r.Forwarded.Delay.Stamp
+		if stamp.Nanosecond() != 0 {
+			s := b.c.syncState()
+			s.mu.Lock()
+			s.preciseStamps = true
+			s.mu.Unlock()
+		}
 		if !b.last.IsZero() && !stamp.After(b.last) && stamp.Truncate(time.Second).Equal(b.last.Truncate(time.Second)) {
 			stamp = b.last.Add(time.Microsecond)
 		}
@@ -657,7 +689,7 @@ func (c *Client) catchUpPass(ctx context.Context, recheck bool) CatchupDone {
 	s.mu.Lock()
 	s.pending = true
 	s.mu.Unlock()
-	sum := c.catchUp(ctx)
+	sum := c.catchUp(ctx, recheck)
 	sum.Recheck = recheck
 	after := s.options().RecheckAfter
 	if sum.Err == nil {
@@ -682,7 +714,7 @@ func (c *Client) catchUpPass(ctx context.Context, recheck bool) CatchupDone {
 	return sum
 }
 
-func (c *Client) catchUp(ctx context.Context) CatchupDone {
+func (c *Client) catchUp(ctx context.Context, recheck bool) CatchupDone {
 	own := c.accountJID()
 	start := time.Now()
 	sum := CatchupDone{Archive: own}
@@ -701,7 +733,7 @@ func (c *Client) catchUp(ctx context.Context) CatchupDone {
 		sum.FirstSync = true
 		err = c.firstSync(ctx, &sum)
 	case err == nil:
-		err = c.forwardSync(ctx, cur, &sum)
+		err = c.forwardSync(ctx, cur, recheck, &sum)
 	}
 	sum.Err = err
 	sum.Duration = time.Since(start)
@@ -709,11 +741,28 @@ func (c *Client) catchUp(ctx context.Context) CatchupDone {
 }
 
 // forwardSync pages forward from the cursor until the archive is complete.
-func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, sum *CatchupDone) error {
+// A recheck against an archive that stamps precisely pages forward by
+// time, from recheckSlack before the cursor's time: such an archive may
+// make a message visible after later ones (ejabberd 23.01 with its SQL
+// archive: a message delivered live with its stanza-id, absent from a page
+// read 20 ms later that holds messages with later ids and stamps), so
+// paging after the cursor's id would never see it, and its copy would keep
+// the position of its arrival. An archive that stamps whole seconds
+// (Prosody) is rechecked after the cursor's id: its results of one second
+// get positions 1 µs apart in the order of the pages that brought them
+// (pageBatch.last), and reading them again in other pages would give them
+// other positions.
+func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, recheck bool, sum *CatchupDone) error {
 	o := c.syncState().options()
 	first := mam.Query{RSM: rsm.Set{Max: o.PageSize, After: cur.Newest}}
-	if cur.Newest == "" {
+	// The position of the newest result stored (see pageBatch.last).
+	prev := cur.NewestTime
+	switch {
+	case cur.Newest == "":
 		first = mam.Query{Start: cur.NewestTime.Add(-catchupSlack), RSM: rsm.Set{Max: o.PageSize}}
+	case recheck && !cur.NewestTime.IsZero() && c.syncState().precise():
+		first = mam.Query{Start: cur.NewestTime.Add(-recheckSlack), RSM: rsm.Set{Max: o.PageSize}}
+		prev = time.Time{} // the page starts before the cursor
 	}
 	fallback := false
 	next := func(q mam.Query, pg archivePage, err error) (mam.Query, bool, error) {
@@ -733,8 +782,6 @@ func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, sum *CatchupDon
 		q.RSM.After = pg.fin.Set.Last
 		return q, true, nil
 	}
-	// The position of the newest result stored (see pageBatch.last).
-	prev := cur.NewestTime
 	store := func(ctx context.Context, pg archivePage) error {
 		cursor := func(ctx context.Context, tx Tx, lastAt time.Time) error {
 			c0, err := tx.MAMCursor(ctx, c.cfg.Account, c.accountJID(), jid.JID{})
@@ -1014,6 +1061,7 @@ func (c *Client) onlineDisplayed(ctx context.Context, _ session.Info) {
 	s.mu.Lock()
 	todo := s.unpublished
 	s.unpublished = make(map[ConversationID]MessageID)
+	s.configureDisplayed = false // the server may have changed
 	s.mu.Unlock()
 	for conv, id := range todo {
 		c.publishDisplayed(ctx, conv, id)
@@ -1147,12 +1195,7 @@ func (c *Client) publishDisplayed(ctx context.Context, conv ConversationID, upTo
 	started := c.Go(func(ctx context.Context) {
 		pctx, cancel := context.WithTimeout(ctx, discoTimeout)
 		defer cancel()
-		_, err := c.SendIQ(pctx, mds.Publish(d))
-		if errors.Is(err, stanza.ErrResourceConstraint) || errors.Is(err, stanza.ErrNotAcceptable) || errors.Is(err, stanza.ErrPolicyViolation) {
-			// Servers that do not take max_items "max" (ejabberd).
-			_, err = c.SendIQ(pctx, mds.PublishMaxItems(d, mds.FallbackMaxItems))
-		}
-		if err != nil {
+		if err := c.sendDisplayed(pctx, d); err != nil {
 			c.cfg.Logger.Info("could not publish the displayed state", "err", err)
 			if ctx.Err() != nil {
 				keep()
@@ -1162,4 +1205,43 @@ func (c *Client) publishDisplayed(ctx context.Context, conv ConversationID, upTo
 	if !started {
 		keep()
 	}
+}
+
+// sendDisplayed publishes d with the publish-options XEP-0490 §4.2
+// requires. A server that refuses them (mds.OptionsRefused: ejabberd 23.01
+// knows no pubsub#max_items or pubsub#send_last_published_item there, and
+// XEP-0060 §7.1.5 makes it reject unknown fields; or the node exists with
+// another configuration) gets the node configured by its owner instead
+// (XEP-0060 §8.2.4; created configured, §8.1.3, when missing), then the
+// item published with the XEP-0223 privacy preconditions only. The
+// session remembers the refusal, so the next publications go straight to
+// the fallback.
+func (c *Client) sendDisplayed(ctx context.Context, d mds.Displayed) error {
+	s := c.syncState()
+	s.mu.Lock()
+	configure := s.configureDisplayed
+	s.mu.Unlock()
+	if !configure {
+		_, err := c.SendIQ(ctx, mds.Publish(d))
+		if err == nil || !mds.OptionsRefused(err) {
+			return err
+		}
+		c.cfg.Logger.Debug("the server refused the displayed node's publish-options; configuring the node", "err", err)
+		s.mu.Lock()
+		s.configureDisplayed = true
+		s.mu.Unlock()
+	}
+	_, err := c.SendIQ(ctx, mds.Configure())
+	if errors.Is(err, stanza.ErrItemNotFound) {
+		_, err = c.SendIQ(ctx, mds.CreateConfigured())
+		if errors.Is(err, stanza.ErrConflict) {
+			// Another of our clients created it meanwhile.
+			_, err = c.SendIQ(ctx, mds.Configure())
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("configure the displayed node: %w", err)
+	}
+	_, err = c.SendIQ(ctx, mds.PublishPrivate(d))
+	return err
 }

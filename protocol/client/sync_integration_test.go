@@ -2,6 +2,7 @@ package client_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/tern-im/tern/protocol/client"
+	"github.com/tern-im/tern/protocol/internal/xmlstream"
 	"github.com/tern-im/tern/protocol/jid"
 	"github.com/tern-im/tern/protocol/xmpptest"
 	"github.com/tern-im/tern/storage/sqlite"
@@ -118,6 +120,17 @@ func (d *syDevice) stop() {
 	d.cancel()
 	<-d.done
 	d.c = nil
+	if f := os.Getenv("TERN_DEBUG_WIRE"); f != "" {
+		// The whole session's wire, appended per device (debugging aid).
+		d.wire.mu.Lock()
+		lines := strings.Join(d.wire.lines, "\n") + "\n"
+		d.wire.mu.Unlock()
+		name := f + "." + strings.ReplaceAll(d.t.Name(), "/", "_") + "." + d.resource + ".wire"
+		if wf, err := os.OpenFile(name, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600); err == nil {
+			_, _ = wf.WriteString(lines)
+			_ = wf.Close()
+		}
+	}
 }
 
 // syWait waits for an event of type E that match accepts, reported since
@@ -263,6 +276,12 @@ func (d *syDevice) waitWant(peer string, n int, want []string) []string {
 				_ = os.WriteFile(os.Getenv("TERN_DEBUG_WIRE")+".check", []byte(strings.Join(chk.wire.lines, "\n")), 0o600)
 				chk.wire.mu.Unlock()
 				d.t.Logf("a fresh device has %d", len(chk.bodies(peer)))
+				// The server's log, before the harness removes it.
+				for _, l := range []string{d.srv.LogFile(), filepath.Join(filepath.Dir(d.srv.LogFile()), "stdout.log")} {
+					if b, err := os.ReadFile(l); err == nil {
+						_ = os.WriteFile(os.Getenv("TERN_DEBUG_WIRE")+".server."+filepath.Base(l), b, 0o600)
+					}
+				}
 			}
 			if want != nil {
 				checkExact(d.t, d.name, got, want)
@@ -419,11 +438,18 @@ func TestSyncCatchup(t *testing.T) {
 // archives, about one message in 200 routed to a connection that is being
 // cut without stream management (observed here: bob's message absent from
 // the archive as read afterwards by a new device, and never on alice's
-// wire) — a server loss no client can repair.
+// wire) — a server loss no client can repair. It is not the Mnesia
+// archive's overflow (see TestSyncChaos): with the archive in SQLite, 1 of
+// 3 runs still lost one message ("round 10 0000"), and 1 of 14 more runs
+// failed on order instead: "round 02 0005", archived with stamp .129122,
+// came again by offline delivery with a delay stamp of .151975 (when
+// ejabberd stored it offline), and the store's merge took that later
+// stamp as a refinement of the same second, moving the message after
+// "round 02 0007". TERN_NOSM_EJABBERD=1 runs this way on ejabberd.
 func TestSyncCutDuringCatchup(t *testing.T) {
 	for _, st := range starters {
 		for _, way := range []string{"restart", "no-sm"} {
-			if way == "no-sm" && st.name == "ejabberd" {
+			if way == "no-sm" && st.name == "ejabberd" && os.Getenv("TERN_NOSM_EJABBERD") == "" {
 				continue // see above
 			}
 			t.Run(st.name+"/"+way, func(t *testing.T) {
@@ -517,11 +543,17 @@ func TestSyncCutDuringCatchup(t *testing.T) {
 // TestSyncDisplayed: reading on one device clears unread on the other
 // (XEP-0490).
 //
-// Prosody only for now: ejabberd refuses the publication (an error reply
-// to the publish with publish-options; the retry with max_items 1000 did
-// not help yet) — an open interop problem, see the report of issue 5.
+// Prosody takes the publication with the publish-options of §4.2 as it
+// is. ejabberd 23.01 refuses it: its publish-options know only
+// pubsub#persist_items and pubsub#access_model, and any other field is
+// answered with resource-constraint ("Unknown field 'pubsub#max_items' of
+// type 'http://jabber.org/protocol/pubsub#publish-options'"; ejabberd
+// takes every node_config field there from its xmpp library of August 2023
+// on). There the engine configures the node as its owner (creating it
+// configured when missing), then publishes with the XEP-0223 privacy
+// preconditions only.
 func TestSyncDisplayed(t *testing.T) {
-	for _, st := range starters[:1] {
+	for _, st := range starters {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
 			srv := st.start(t, xmpptest.Options{})
@@ -577,6 +609,165 @@ func TestSyncDisplayed(t *testing.T) {
 			_ = bobBare
 		})
 	}
+}
+
+// TestSyncDisplayedReconfigures: our displayed node exists already with a
+// configuration that is not XEP-0490's (created by another client: open to
+// contacts with a presence subscription, one item kept). Publishing with
+// the §4.2 publish-options is refused (Prosody: conflict,
+// precondition-not-met; ejabberd 23.01: resource-constraint); the engine
+// configures the node as its owner and publishes then, so the node ends
+// up private, keeps an item per conversation, and another device learns
+// both read states.
+func TestSyncDisplayedReconfigures(t *testing.T) {
+	const (
+		nsPS    = "http://jabber.org/protocol/pubsub"
+		node    = "urn:xmpp:mds:displayed:0"
+		cfgForm = "<x xmlns='jabber:x:data' type='submit'><field var='FORM_TYPE' type='hidden'><value>" + nsPS + "#node_config</value></field>" +
+			"<field var='pubsub#access_model'><value>presence</value></field><field var='pubsub#max_items'><value>1</value></field></x>"
+	)
+	for _, st := range starters {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			srv := st.start(t, xmpptest.Options{})
+			for _, u := range []string{"alice", "bob", "carol"} {
+				srv.CreateAccount(t, u, password)
+			}
+			aliceBare := "alice@" + srv.Domain
+			old := mtDial(t, srv, "alice", "old")
+			iq := func(raw string) *xmlstream.Element {
+				t.Helper()
+				el, err := xmlstream.Parse([]byte(mtClientNS(raw)))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), mtTimeout)
+				defer cancel()
+				res, err := old.SendIQ(ctx, el)
+				if err != nil {
+					t.Fatalf("%s: %v", raw, err)
+				}
+				return res
+			}
+			iq("<iq type='set'><pubsub xmlns='" + nsPS + "'><create node='" + node + "'/><configure>" + cfgForm + "</configure></pubsub></iq>")
+
+			a1 := syOpen(t, srv, "alice", "one", srv.Addr(), false)
+			a2 := syOpen(t, srv, "alice", "two", srv.Addr(), false)
+			for _, d := range []*syDevice{a1, a2} {
+				d.start(client.SyncOptions{})
+				syWait(d, "online", func(client.CatchupDone) bool { return true })
+			}
+			for _, u := range []string{"bob", "carol"} {
+				s := mtDial(t, srv, u, "x")
+				for i := range 2 {
+					mtSend(t, s, fmt.Sprintf("<message to='%s' type='chat' id='%s%d'><body>%s %d</body></message>", aliceBare, u, i, u, i))
+				}
+			}
+			for _, u := range []string{"bob", "carol"} {
+				m := syWait(a1, u+" 0", func(r client.MessageReceived) bool { return r.Message.Body == u+" 0" }).Message
+				syWait(a1, u+" 1", func(r client.MessageReceived) bool { return r.Message.Body == u+" 1" })
+				if err := a1.c.MarkRead(context.Background(), m.Conversation, m.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The other device is told of both (its conversations have
+			// their own ids: wait for two distinct ones).
+			synced := map[client.ConversationID]bool{}
+			syWait(a2, "both read states", func(r client.ReadSynced) bool {
+				if r.Unread == 1 {
+					synced[r.Conversation] = true
+				}
+				return len(synced) == 2
+			})
+			// The node is private now and keeps both items.
+			items := iq("<iq type='get'><pubsub xmlns='" + nsPS + "'><items node='" + node + "'/></pubsub></iq>")
+			if n := strings.Count(items.String(), "<displayed "); n != 2 {
+				t.Fatalf("%d displayed items on the node, want 2: %s", n, items)
+			}
+			cfg := iq("<iq type='get'><pubsub xmlns='" + nsPS + "#owner'><configure node='" + node + "'/></pubsub></iq>")
+			var access string
+			if x := cfg.Child(nsPS+"#owner", "pubsub").Child(nsPS+"#owner", "configure").Child("jabber:x:data", "x"); x != nil {
+				for _, f := range x.Children {
+					if f.Get("var") == "pubsub#access_model" {
+						if v := f.Child("jabber:x:data", "value"); v != nil {
+							access = v.Text
+						}
+					}
+				}
+			}
+			if access != "whitelist" {
+				t.Fatalf("access model %q, want whitelist: %s", access, cfg)
+			}
+		})
+	}
+}
+
+// TestSyncRecheckLateArchived: an archive may make a message visible after
+// later ones, under an id before the cursor (ejabberd 23.01 with its SQL
+// archive did, in TestSyncChaos: a message delivered live with its
+// stanza-id was absent from a page read 20 ms later that held messages
+// with later ids). The recheck pages by time from before the cursor, so it
+// finds such a message and places it by the archive's stamp. The late
+// entry is written into ejabberd's SQLite archive by the test, between two
+// messages the device has already caught up on; a resumption (a cut)
+// triggers the recheck.
+func TestSyncRecheckLateArchived(t *testing.T) {
+	t.Parallel()
+	srv := xmpptest.StartEjabberd(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "bob"} {
+		srv.CreateAccount(t, u, password)
+	}
+	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
+	proxy := xmpptest.NewProxy(t, srv.Addr())
+	opts := client.SyncOptions{PageSize: 20, RecheckAfter: 50 * time.Millisecond}
+	a := syOpen(t, srv, "alice", "one", proxy.Addr(), false)
+	a.start(opts)
+	syWait(a, "first catch-up", func(client.CatchupDone) bool { return true })
+	a.stop()
+	bob := syOpen(t, srv, "bob", "b", srv.Addr(), false)
+	bob.start(opts)
+	syWait(bob, "bob online", func(client.CatchupDone) bool { return true })
+	bob.sendAll(aliceBare, []string{"before", "after"})
+
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(filepath.Dir(srv.LogFile())), "data", "ejabberd.sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	a.start(opts)
+	a.waitBodies(bobBare, 2)
+	a.waitSettled()
+	var stamps []int64
+	rows, err := db.QueryContext(ctx, "SELECT timestamp FROM archive WHERE username = 'alice' ORDER BY timestamp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var ts int64
+		if err := rows.Scan(&ts); err != nil {
+			t.Fatal(err)
+		}
+		stamps = append(stamps, ts)
+	}
+	if err := rows.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(stamps) != 2 || stamps[1]-stamps[0] < 2 {
+		t.Fatalf("alice's archive: stamps %v, want two apart", stamps)
+	}
+	late := fmt.Sprintf("<message xmlns='jabber:client' xml:lang='en' to='%s' from='%s/b' type='chat' id='late-1'><body>late</body></message>", aliceBare, bobBare)
+	_, err = db.ExecContext(ctx, "INSERT INTO archive (username, timestamp, peer, bare_peer, xml, txt, kind, nick) VALUES ('alice', ?, ?, ?, ?, 'late', 'chat', '')",
+		stamps[0]+(stamps[1]-stamps[0])/2, bobBare+"/b", bobBare, late)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rechecks := syCount(a, func(d client.CatchupDone) bool { return d.Recheck })
+	proxy.Cut()
+	syWait(a, "a recheck after the cut", func(client.CatchupDone) bool {
+		return syCount(a, func(d client.CatchupDone) bool { return d.Recheck && d.Err == nil }) > rechecks
+	})
+	checkExact(t, "alice", a.waitBodies(bobBare, 3), []string{"before", "late", "after"})
 }
 
 // TestSyncSpoofing: a carbon from a stranger and an archive result for a

@@ -17,6 +17,16 @@
 // when it comes from our own bare JID; the caller checks that, and applies
 // the business rules of §5 (the displayed position only moves forward; a
 // stanza-id not found in the conversation is ignored).
+//
+// # Servers that refuse the publish-options
+//
+// §4.2 requires the publication to carry publish-options (Publish). A
+// server that refuses them — one that does not know a field (ejabberd
+// 23.01 knows only persist_items and access_model), or whose node exists
+// with another configuration — is handled by the node's owner configuring
+// the node (Configure, or CreateConfigured when it does not exist yet)
+// and then publishing with the privacy preconditions only (PublishPrivate,
+// XEP-0223 §3): the item is never stored where others could read it.
 package mds
 
 import (
@@ -45,7 +55,9 @@ const (
 
 	nsPubSub        = "http://jabber.org/protocol/pubsub"
 	nsPubSubEvent   = "http://jabber.org/protocol/pubsub#event"
+	nsPubSubOwner   = "http://jabber.org/protocol/pubsub#owner"
 	nsPublishOpts   = "http://jabber.org/protocol/pubsub#publish-options"
+	nsNodeConfig    = "http://jabber.org/protocol/pubsub#node_config"
 	maxItemsDefault = "max"
 )
 
@@ -75,29 +87,83 @@ func (d Displayed) Element() *xmlstream.Element {
 // Publish returns the IQ that publishes d to our own node, with the
 // publish-options §4.2 requires: a persistent, whitelist-only node keeping
 // an item per conversation, whose last item is not sent on subscription.
-func Publish(d Displayed) *xmlstream.Element { return PublishMaxItems(d, maxItemsDefault) }
+func Publish(d Displayed) *xmlstream.Element {
+	return publish(d, nodeOptions(nsPublishOpts))
+}
 
-// FallbackMaxItems is the max_items to publish with when a server refuses
-// "max" (ejabberd answers resource-constraint; its default limit per node
-// is 1000 items).
-const FallbackMaxItems = "1000"
-
-// PublishMaxItems is Publish with another pubsub#max_items value, for
-// servers that do not accept "max".
-func PublishMaxItems(d Displayed, maxItems string) *xmlstream.Element {
-	item := xmlstream.New(nsPubSub, "item", "id", d.Chat.String()).Append(d.Element())
-	opts := form.Form{Type: form.TypeSubmit, Fields: []form.Field{
+// PublishPrivate returns the IQ that publishes d with only the
+// preconditions that keep it private (XEP-0223 §3: persist_items true,
+// access model whitelist). It is for a server that refuses the other
+// publish-options of Publish, after the node was configured as §4.2
+// requires (Configure, CreateConfigured): the preconditions still make the
+// server refuse the item should the node have become readable by others.
+func PublishPrivate(d Displayed) *xmlstream.Element {
+	return publish(d, form.Form{Type: form.TypeSubmit, Fields: []form.Field{
 		form.FormTypeField(nsPublishOpts),
 		{Var: "pubsub#persist_items", Values: []string{"true"}},
-		{Var: "pubsub#max_items", Values: []string{maxItems}},
-		{Var: "pubsub#send_last_published_item", Values: []string{"never"}},
 		{Var: "pubsub#access_model", Values: []string{"whitelist"}},
-	}}
+	}})
+}
+
+func publish(d Displayed, opts form.Form) *xmlstream.Element {
+	item := xmlstream.New(nsPubSub, "item", "id", d.Chat.String()).Append(d.Element())
 	ps := xmlstream.New(nsPubSub, "pubsub").Append(
 		xmlstream.New(nsPubSub, "publish", "node", Node).Append(item),
 		xmlstream.New(nsPubSub, "publish-options").Append(opts.Element()),
 	)
 	return stanza.NewIQ(stanza.TypeSet, "", jid.JID{}, ps)
+}
+
+// nodeOptions is the configuration §4.2 requires, as a form of formType
+// (publish-options or node_config).
+func nodeOptions(formType string) form.Form {
+	return form.Form{Type: form.TypeSubmit, Fields: []form.Field{
+		form.FormTypeField(formType),
+		{Var: "pubsub#persist_items", Values: []string{"true"}},
+		{Var: "pubsub#max_items", Values: []string{maxItemsDefault}},
+		{Var: "pubsub#send_last_published_item", Values: []string{"never"}},
+		{Var: "pubsub#access_model", Values: []string{"whitelist"}},
+	}}
+}
+
+// Configure returns the IQ by which the node's owner gives our existing
+// node the configuration §4.2 requires (XEP-0060 §8.2.4, the submitted
+// node_config form). A node that does not exist yet is answered with
+// item-not-found: create it with CreateConfigured.
+func Configure() *xmlstream.Element {
+	ps := xmlstream.New(nsPubSubOwner, "pubsub").Append(
+		xmlstream.New(nsPubSubOwner, "configure", "node", Node).Append(nodeOptions(nsNodeConfig).Element()))
+	return stanza.NewIQ(stanza.TypeSet, "", jid.JID{}, ps)
+}
+
+// CreateConfigured returns the IQ that creates our node with the
+// configuration §4.2 requires (XEP-0060 §8.1.3, create and configure). A
+// node created meanwhile (by another of our clients) is answered with
+// conflict: configure it with Configure.
+func CreateConfigured() *xmlstream.Element {
+	ps := xmlstream.New(nsPubSub, "pubsub").Append(
+		xmlstream.New(nsPubSub, "create", "node", Node),
+		xmlstream.New(nsPubSub, "configure").Append(nodeOptions(nsNodeConfig).Element()))
+	return stanza.NewIQ(stanza.TypeSet, "", jid.JID{}, ps)
+}
+
+// OptionsRefused reports whether err, the answer to Publish, says that the
+// server did not take the publication's publish-options, so that
+// configuring the node (Configure, then PublishPrivate) may succeed where
+// Publish did not: the node exists with another configuration (XEP-0060
+// §7.1.5: conflict, precondition-not-met), or the server does not know a
+// field (it "MUST reject the publication upon encountering unknown
+// fields": ejabberd 23.01, which knows only persist_items and access_model
+// there, answers resource-constraint; others bad-request, not-acceptable
+// or policy-violation), or publish-options at all (feature-not-implemented).
+func OptionsRefused(err error) bool {
+	for _, e := range []error{stanza.ErrConflict, stanza.ErrResourceConstraint, stanza.ErrBadRequest,
+		stanza.ErrNotAcceptable, stanza.ErrPolicyViolation, stanza.ErrFeatureNotImplemented} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	return false
 }
 
 // ItemsRequest returns the IQ that fetches every item of our own node

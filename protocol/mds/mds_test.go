@@ -1,7 +1,9 @@
 package mds_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -9,6 +11,7 @@ import (
 	"github.com/tern-im/tern/protocol/jid"
 	"github.com/tern-im/tern/protocol/mds"
 	"github.com/tern-im/tern/protocol/sid"
+	"github.com/tern-im/tern/protocol/stanza"
 )
 
 // XEP-0490 §4.4, example 3: the items of the node.
@@ -142,4 +145,113 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// fields returns the var=value pairs of the data form under parent.
+func fields(t testing.TB, parent *xmlstream.Element) map[string]string {
+	t.Helper()
+	if parent == nil {
+		t.Fatal("no form parent")
+	}
+	x := parent.Child("jabber:x:data", "x")
+	if x == nil || x.Get("type") != "submit" {
+		t.Fatalf("no submitted form in %s", parent)
+	}
+	out := map[string]string{}
+	for _, f := range x.Children {
+		if v := f.Child("jabber:x:data", "value"); v != nil {
+			out[f.Get("var")] = v.Text
+		}
+	}
+	return out
+}
+
+// TestNodeConfigFallback: the requests of the node-config fallback carry
+// the configuration XEP-0490 §4.2 requires (Configure: XEP-0060 §8.2.4;
+// CreateConfigured: §8.1.3), and PublishPrivate the XEP-0223 §3
+// preconditions only.
+func TestNodeConfigFallback(t *testing.T) {
+	const (
+		nsPS    = "http://jabber.org/protocol/pubsub"
+		nsOwner = nsPS + "#owner"
+	)
+	full := map[string]string{
+		"FORM_TYPE":                       nsPS + "#node_config",
+		"pubsub#persist_items":            "true",
+		"pubsub#max_items":                "max",
+		"pubsub#send_last_published_item": "never",
+		"pubsub#access_model":             "whitelist",
+	}
+	check := func(name string, got, want map[string]string) {
+		t.Helper()
+		if len(got) != len(want) {
+			t.Errorf("%s: fields %v, want %v", name, got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("%s: %s = %q, want %q", name, k, got[k], v)
+			}
+		}
+	}
+
+	cfg := mds.Configure()
+	if cfg.Get("type") != "set" {
+		t.Errorf("configure: %s", cfg)
+	}
+	c := cfg.Child(nsOwner, "pubsub").Child(nsOwner, "configure")
+	if c == nil || c.Get("node") != mds.Node {
+		t.Fatalf("configure: %s", cfg)
+	}
+	check("configure", fields(t, c), full)
+
+	cr := mds.CreateConfigured()
+	ps := cr.Child(nsPS, "pubsub")
+	if cr.Get("type") != "set" || ps == nil || ps.Child(nsPS, "create") == nil || ps.Child(nsPS, "create").Get("node") != mds.Node {
+		t.Fatalf("create: %s", cr)
+	}
+	check("create", fields(t, ps.Child(nsPS, "configure")), full)
+
+	d := mds.Displayed{Chat: jid.MustParse("romeo@montegue.lit"), StanzaID: sid.StanzaID{ID: "x1", By: jid.MustParse("juliet@capulet.lit")}}
+	pp := mds.PublishPrivate(d).Child(nsPS, "pubsub")
+	check("publish private", fields(t, pp.Child(nsPS, "publish-options")), map[string]string{
+		"FORM_TYPE":            nsPS + "#publish-options",
+		"pubsub#persist_items": "true",
+		"pubsub#access_model":  "whitelist",
+	})
+	pub := mds.Publish(d).Child(nsPS, "pubsub")
+	opts := fields(t, pub.Child(nsPS, "publish-options"))
+	full["FORM_TYPE"] = nsPS + "#publish-options"
+	check("publish", opts, full)
+	// Both publish the same item.
+	for _, p := range []*xmlstream.Element{pp, pub} {
+		it := p.Child(nsPS, "publish").Child(nsPS, "item")
+		if it == nil || it.Get("id") != "romeo@montegue.lit" || it.Child(mds.NS, "displayed") == nil {
+			t.Errorf("item: %s", p)
+		}
+	}
+}
+
+// TestOptionsRefused: which answers to a publication send the client to
+// the node-config fallback.
+func TestOptionsRefused(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{&stanza.Error{Condition: stanza.CondResourceConstraint, Text: "Unknown field 'pubsub#max_items' of type 'http://jabber.org/protocol/pubsub#publish-options'"}, true},
+		{fmt.Errorf("publish: %w", &stanza.Error{Type: "cancel", Condition: stanza.CondConflict}), true},
+		{&stanza.Error{Condition: stanza.CondBadRequest}, true},
+		{&stanza.Error{Condition: stanza.CondNotAcceptable}, true},
+		{&stanza.Error{Condition: stanza.CondPolicyViolation}, true},
+		{&stanza.Error{Condition: stanza.CondFeatureNotImplemented}, true},
+		{&stanza.Error{Condition: stanza.CondForbidden}, false},
+		{&stanza.Error{Condition: stanza.CondServiceUnavailable}, false},
+		{&stanza.Error{Condition: stanza.CondItemNotFound}, false},
+		{context.DeadlineExceeded, false},
+		{nil, false},
+	} {
+		if got := mds.OptionsRefused(tt.err); got != tt.want {
+			t.Errorf("OptionsRefused(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
 }

@@ -69,6 +69,23 @@ func findEjabberd() (erl, libs string, err error) {
 	if m, _ := filepath.Glob(filepath.Join(libs, "ejabberd-*")); len(m) == 0 {
 		return "", "", fmt.Errorf("no ejabberd application in %s", libs)
 	}
+	// The archive is in SQLite (see writeEjabberdConfig): ejabberd's
+	// driver lives in ERL_LIBS or in Erlang's own library directory
+	// (Debian: erlang-p1-sqlite3 in /usr/lib/erlang/lib).
+	dirs := []string{libs}
+	if real, err := filepath.EvalSymlinks(erl); err == nil {
+		// /usr/lib/erlang/bin/erl → /usr/lib/erlang/lib
+		dirs = append(dirs, filepath.Join(filepath.Dir(filepath.Dir(real)), "lib"))
+	}
+	found := false
+	for _, d := range dirs {
+		if m, _ := filepath.Glob(filepath.Join(d, "*sqlite3-*", "ebin", "sqlite3.beam")); len(m) > 0 {
+			found = true
+		}
+	}
+	if !found {
+		return "", "", fmt.Errorf("no SQLite driver for ejabberd in %s (Debian: apt-get install erlang-p1-sqlite3)", strings.Join(dirs, ", "))
+	}
 	return erl, libs, nil
 }
 
@@ -106,6 +123,16 @@ func (s *Server) writeEjabberdConfig() error {
 	p("ca_file: %s", q(s.CA.File()))
 	p("acme:")
 	p("  auto: false")
+	// The archive lives in SQLite, as ejabberd's own configuration and
+	// its start-up warning recommend ("Mnesia backend for mod_mam is not
+	// recommended: it's limited to 2GB"): the Mnesia backend keeps all of
+	// a user's messages under one key of a disc-only (dets) bag, whose
+	// file grows with the square of the messages per user (about 0.5 GB
+	// after 2,000) until, past 2,000,000,000 bytes, mod_mam_mnesia
+	// stops archiving ("MAM archives too large, won't store message")
+	// while still delivering. Needs erlang-p1-sqlite3.
+	p("sql_type: sqlite")
+	p("sql_database: %s", q(filepath.Join(s.dir, "data", "ejabberd.sqlite")))
 	p("auth_method: internal")
 	p("auth_password_format: plain")
 	p("registration_timeout: infinity")
@@ -159,6 +186,7 @@ func (s *Server) writeEjabberdConfig() error {
 	p("    docroot: %s", q(filepath.Join(s.dir, "upload")))
 	p("  mod_last: {}")
 	p("  mod_mam:")
+	p("    db_type: sql")
 	p("    assume_mam_usage: true")
 	p("    default: always")
 	p("  mod_muc:")

@@ -843,4 +843,33 @@ func TestMergeTakesServerOrder(t *testing.T) {
 	if got := e.message(e.insert(other)[0].ID); !got.Server.Equal(refined.Server) {
 		t.Fatalf("a copy stamped in another second moved the message to %v", got.Server)
 	}
+
+	// A server that stamps with sub-second digits (ejabberd): of two
+	// stamps within one second the earlier stays, whichever copy came
+	// first (offline delivery stamps the resend, after the archive's
+	// stamp).
+	precise := msg(c, juliet, 0, "archived at 60.129122 s")
+	precise.StanzaIDs, precise.Server, precise.Received = []client.StanzaID{sid(romeo, "s-precise")}, t0.Add(60*time.Second+129122*time.Microsecond), time.Time{}
+	precise.OriginID = "o-precise"
+	pid := e.insert(precise)[0].ID
+	offline := precise
+	offline.StanzaIDs, offline.Server = nil, t0.Add(60*time.Second+151975*time.Microsecond)
+	if r := e.insert(offline)[0]; !r.Duplicate || r.ID != pid {
+		t.Fatalf("the offline copy: %+v", r)
+	}
+	if got := e.message(pid); !got.Time.Equal(precise.Server) || !got.Server.Equal(precise.Server) {
+		t.Fatalf("a same-second copy moved a sub-second server time to %v (server %v)", got.Time, got.Server)
+	}
+	late := msg(c, juliet, 0, "resent at 70.151975 s, archived at 70.129122 s")
+	late.OriginID, late.Received = "o-late", time.Time{}
+	late.Server = t0.Add(70*time.Second + 151975*time.Microsecond)
+	lid := e.insert(late)[0].ID
+	archived := late
+	archived.StanzaIDs, archived.Server = []client.StanzaID{sid(romeo, "s-late")}, t0.Add(70*time.Second+129122*time.Microsecond)
+	if r := e.insert(archived)[0]; !r.Duplicate || r.ID != lid {
+		t.Fatalf("the archive copy: %+v", r)
+	}
+	if got := e.message(lid); !got.Time.Equal(archived.Server) {
+		t.Fatalf("the earlier stamp of the same second did not win: %v", got.Time)
+	}
 }
