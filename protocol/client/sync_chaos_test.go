@@ -26,7 +26,7 @@ import (
 //
 // Prosody by default; TERN_CHAOS_EJABBERD=1 adds ejabberd, where nothing
 // is lost or duplicated any more but a sender's order still fails in some
-// runs (2026-11-21, 5 full runs: 3 passed; in two, three or seven of B's
+// runs (2026-11-21, 8 full runs: 6 passed; in two, three or seven of B's
 // messages stood after later ones on one device, e.g. "B 0217"–"B 0219"
 // after "B 0222"; not analysed yet). What the ejabberd runs taught:
 //
