@@ -105,6 +105,11 @@ type Deps struct {
 	// operating system; Tern calls it when a session has settled, after
 	// the Go runtime has given back its own.
 	TrimMemory func()
+	// TrayHost, when set, reports whether the desktop shows tray icons
+	// (on Linux: a StatusNotifierWatcher on the session bus). Tern puts
+	// no icon in a tray nobody shows. It runs off the Fyne thread at
+	// start; nil means the desktop has a tray.
+	TrayHost func() bool
 	// Logger receives the GUI's diagnostics; nil discards them. Passwords
 	// and message bodies are never logged.
 	Logger *slog.Logger
@@ -135,7 +140,13 @@ func Run(ctx context.Context, a fyne.App, deps Deps) error {
 	r.applyTheme()
 	r.goTask(warmFonts)
 	trayIcon := make(chan []byte, 1)
-	r.goTask(func() { trayIcon <- scaledTrayIcon() })
+	r.goTask(func() {
+		if deps.TrayHost != nil && !deps.TrayHost() {
+			trayIcon <- nil
+			return
+		}
+		trayIcon <- scaledTrayIcon()
+	})
 	a.SetIcon(icon())
 	// The data opens while the window is made and mapped (creating the
 	// window and its OpenGL context takes as long as opening the data):
@@ -155,7 +166,16 @@ func Run(ctx context.Context, a fyne.App, deps Deps) error {
 	stop := context.AfterFunc(ctx, func() { fyne.Do(a.Quit) })
 
 	r.showLoadingLater(loadingDelay)
-	r.startTray(<-trayIcon)
+	select {
+	case icon := <-trayIcon:
+		if icon != nil {
+			r.startTray(icon)
+		} else {
+			r.log.Debug("no system tray on this desktop")
+		}
+	case <-time.After(trayWait):
+		r.log.Info("no system tray: the session bus did not answer in time")
+	}
 	r.log.Debug("showing the window")
 	r.win.ShowAndRun()
 	// The event loop has stopped: no widget may change any more, and
@@ -319,6 +339,10 @@ func (r *runner) stop() {
 		}
 	}
 }
+
+// trayWait bounds how long the start waits to learn whether the desktop
+// has a tray (a D-Bus round trip).
+const trayWait = 250 * time.Millisecond
 
 // engineWait bounds how long the stored accounts wait for the first
 // frame of the main screen before they connect.

@@ -142,6 +142,7 @@ func run(start time.Time) error {
 			log.Info("screen drawn", "screen", name, "since_start", time.Since(start))
 		},
 		TrimMemory: trimMemory,
+		TrayHost:   trayHost,
 		Logger:     log.With("component", "app"),
 	})
 }
