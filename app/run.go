@@ -750,10 +750,12 @@ func (r *runner) bridge(a client.Account, events <-chan client.Event) {
 			// catch-up): give the memory of the start-up's bursts back
 			// now. The runtime would keep it long after the burst (fonts,
 			// roster, catch-up), and a messenger idles for hours.
-			debug.FreeOSMemory()
-			if r.deps.TrimMemory != nil {
-				r.deps.TrimMemory()
-			}
+			r.goTask(func() {
+				debug.FreeOSMemory()
+				if r.deps.TrimMemory != nil {
+					r.deps.TrimMemory()
+				}
+			})
 		}
 	}
 }
