@@ -101,8 +101,15 @@ const (
 	// catch-up starts (clock differences; duplicates are recognised).
 	catchupSlack = time.Minute
 	// recheckSlack is how far before the cursor's time (the archive's
-	// own stamp) a recheck starts.
+	// own stamp), or before the start of the range not rechecked yet, a
+	// recheck starts.
 	recheckSlack = 5 * time.Second
+	// recheckWindow bounds how far back (in archive time, before the
+	// cursor) a recheck reaches for the start of the range not rechecked
+	// yet (syncer.recheckFrom): a message an archive makes visible late is
+	// late by a moment, and a catch-up that ran long behind the live edge
+	// read what was settled.
+	recheckWindow = 5 * time.Minute
 	// fallbackWindow is the largest time difference of the fallback
 	// dedupe.
 	fallbackWindow = 2 * time.Minute
@@ -138,7 +145,8 @@ type SyncOptions struct {
 	// a server may lose stanzas across a resumption; and a server may
 	// make a message visible in its archive after later ones (ejabberd
 	// 23.01 with an SQL archive). The recheck pages by time from a little
-	// before the cursor, and finds them in the archive.
+	// before the cursor, or before where the catch-ups since the last
+	// completed recheck started, and finds them in the archive.
 	RecheckAfter time.Duration
 }
 
@@ -160,6 +168,13 @@ type syncer struct {
 	// preciseStamps: the archive stamps its results with sub-second
 	// digits (ejabberd), so a recheck can page by time (forwardSync).
 	preciseStamps bool
+	// recheckFrom is the archive time from which forward catch-ups read
+	// without a recheck completing since (zero: none): the next recheck
+	// starts there, not only a little before the cursor. A catch-up can
+	// move the cursor far beyond a message the archive made visible late
+	// (several pages, or a recheck cut off by a connection loss and
+	// followed by a plain catch-up on the resumed stream).
+	recheckFrom time.Time
 	// sem serialises catch-ups.
 	sem chan struct{}
 }
@@ -695,6 +710,9 @@ func (c *Client) catchUpPass(ctx context.Context, recheck bool) CatchupDone {
 	if sum.Err == nil {
 		s.mu.Lock()
 		s.pending = false
+		if recheck {
+			s.recheckFrom = time.Time{}
+		}
 		s.mu.Unlock()
 	} else {
 		c.cfg.Logger.Info("archive catch-up stopped", "err", sum.Err)
@@ -742,12 +760,14 @@ func (c *Client) catchUp(ctx context.Context, recheck bool) CatchupDone {
 
 // forwardSync pages forward from the cursor until the archive is complete.
 // A recheck against an archive that stamps precisely pages forward by
-// time, from recheckSlack before the cursor's time: such an archive may
-// make a message visible after later ones (ejabberd 23.01 with its SQL
-// archive: a message delivered live with its stanza-id, absent from a page
-// read 20 ms later that holds messages with later ids and stamps), so
-// paging after the cursor's id would never see it, and its copy would keep
-// the position of its arrival. An archive that stamps whole seconds
+// time, from recheckSlack before the cursor's time or before where the
+// forward catch-ups since the last completed recheck started, whichever
+// is earlier (syncer.recheckStart): such an archive may make a message
+// visible after later ones (ejabberd 23.01 with its SQL archive: a message
+// delivered live with its stanza-id, absent from a page read 20 ms later
+// that holds messages with later ids and stamps), so paging after the
+// cursor's id would never see it, and its copy would keep the position of
+// its arrival. An archive that stamps whole seconds
 // (Prosody) is rechecked after the cursor's id: its results of one second
 // get positions 1 µs apart in the order of the pages that brought them
 // (pageBatch.last), and reading them again in other pages would give them
@@ -761,8 +781,11 @@ func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, recheck bool, s
 	case cur.Newest == "":
 		first = mam.Query{Start: cur.NewestTime.Add(-catchupSlack), RSM: rsm.Set{Max: o.PageSize}}
 	case recheck && !cur.NewestTime.IsZero() && c.syncState().precise():
-		first = mam.Query{Start: cur.NewestTime.Add(-recheckSlack), RSM: rsm.Set{Max: o.PageSize}}
+		first = mam.Query{Start: c.syncState().recheckStart(cur.NewestTime), RSM: rsm.Set{Max: o.PageSize}}
 		prev = time.Time{} // the page starts before the cursor
+	}
+	if !recheck && !cur.NewestTime.IsZero() {
+		c.syncState().unrechecked(cur.NewestTime)
 	}
 	fallback := false
 	next := func(q mam.Query, pg archivePage, err error) (mam.Query, bool, error) {
@@ -813,6 +836,34 @@ func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, recheck bool, s
 		return err
 	}
 	return c.pagePipeline(ctx, first, next, store)
+}
+
+// unrechecked notes that a forward catch-up reads from archive time from
+// on: the next recheck starts no later than there (see recheckFrom).
+func (s *syncer) unrechecked(from time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.recheckFrom.IsZero() || from.Before(s.recheckFrom) {
+		s.recheckFrom = from
+	}
+}
+
+// recheckStart returns the time from which a recheck by time pages, for
+// the cursor's time newest: recheckSlack before the earlier of newest and
+// the start of the range not rechecked yet, but no more than
+// recheckWindow before newest.
+func (s *syncer) recheckStart(newest time.Time) time.Time {
+	s.mu.Lock()
+	from := s.recheckFrom
+	s.mu.Unlock()
+	start := newest
+	if !from.IsZero() && from.Before(start) {
+		start = from
+		if limit := newest.Add(-recheckWindow); start.Before(limit) {
+			start = limit
+		}
+	}
+	return start.Add(-recheckSlack)
 }
 
 // firstSync fetches the recent window backward from the end of the archive.

@@ -24,11 +24,7 @@ import (
 // exactly once, and each sender's messages in the order they were sent.
 // The seed is logged (TERN_CHAOS_SEED replays one).
 //
-// Prosody by default; TERN_CHAOS_EJABBERD=1 adds ejabberd, where nothing
-// is lost or duplicated any more but a sender's order still fails in some
-// runs (2026-11-21, 8 full runs: 6 passed; in two, three or seven of B's
-// messages stood after later ones on one device, e.g. "B 0217"–"B 0219"
-// after "B 0222"; not analysed yet). What the ejabberd runs taught:
+// On Prosody and ejabberd. What the ejabberd runs taught:
 //
 //   - The losses were ejabberd's, with its Mnesia archive (the harness's
 //     default then): mod_mam_mnesia keeps all of a user's messages under
@@ -54,14 +50,27 @@ import (
 //     it. Paging after the cursor's id never returned it, so its live copy
 //     kept its arrival time and sorted after "B 0491"–"B 0493". The recheck
 //     now pages by time from before the cursor
-//     (TestSyncRecheckLateArchived), and the order is the senders'.
+//     (TestSyncRecheckLateArchived).
+//   - That recheck must reach back to where the catch-ups since the last
+//     completed recheck started: "B 0020" and "B 0021" (stanza-ids
+//     ...668027122 and ...668043847) came live to A2 at 08.192 and
+//     08.201, were absent from a page read at 08.264 ending at
+//     ...668048434; the recheck (from the cursor's 08.384 less 5 s) was
+//     cut off by a connection loss, the resumed stream ran a plain
+//     catch-up after ...668384009, and the recheck after it started 5 s
+//     before a cursor far beyond: the two kept their arrival times and
+//     stood after "B 0022"–"B 0024", which the next page had placed at
+//     their archive stamps (TestSyncRecheckCoversCatchup).
+//   - A message takes the earliest sub-second server time of its copies,
+//     across a second boundary too: "A1 0468", resent by A1's outbox and
+//     so archived twice (58.800838, 58.803260), came to B twice after a
+//     resumption with delays stamped when resent (59.311461, 59.319021);
+//     the later resend stamp placed it, and the archive's stamps, in the
+//     previous second, did not move it: it stood after "A1 0471"
+//     (archived at 58.840971) (storage: TestMergeKeepsFirstPreciseStamp).
 func TestSyncChaos(t *testing.T) {
 	total, cuts := envInt("TERN_CHAOS_MESSAGES", 5000), envInt("TERN_CHAOS_CUTS", 100)
-	servers := starters[:1]
-	if os.Getenv("TERN_CHAOS_EJABBERD") != "" {
-		servers = starters
-	}
-	for _, st := range servers {
+	for _, st := range starters {
 		t.Run(st.name, func(t *testing.T) {
 			t.Parallel()
 			seed := uint64(time.Now().UnixNano())

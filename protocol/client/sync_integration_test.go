@@ -770,6 +770,74 @@ func TestSyncRecheckLateArchived(t *testing.T) {
 	checkExact(t, "alice", a.waitBodies(bobBare, 3), []string{"before", "late", "after"})
 }
 
+// TestSyncRecheckCoversCatchup: the recheck after a catch-up reaches back
+// to where the catch-up started, not only a little before the cursor. A
+// message the archive made visible late, stamped more than recheckSlack
+// before the newest result of the catch-up, is found (ejabberd; in
+// TestSyncChaos a recheck cut off by a connection loss was followed, on
+// the resumed stream, by a plain catch-up that moved the cursor seconds
+// beyond "B 0020" and "B 0021", absent from the page that held their
+// neighbours: their live copies kept their arrival times and stood after
+// "B 0022"–"B 0024"). The late message is written into ejabberd's SQL
+// archive after the catch-up, as in TestSyncRecheckLateArchived.
+func TestSyncRecheckCoversCatchup(t *testing.T) {
+	t.Parallel()
+	srv := xmpptest.StartEjabberd(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "bob"} {
+		srv.CreateAccount(t, u, password)
+	}
+	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(filepath.Dir(srv.LogFile())), "data", "ejabberd.sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	ctx := context.Background()
+	stamp := func(body string) int64 {
+		t.Helper()
+		var ts int64
+		if err := db.QueryRowContext(ctx, "SELECT timestamp FROM archive WHERE username = 'alice' AND txt = ?", body).Scan(&ts); err != nil {
+			t.Fatalf("archive stamp of %q: %v", body, err)
+		}
+		return ts
+	}
+
+	// "zero", archived 30 s back, is the newest result of alice's first
+	// sync: her cursor.
+	bob := syOpen(t, srv, "bob", "b", srv.Addr(), false)
+	bob.start(client.SyncOptions{})
+	syWait(bob, "bob online", func(client.CatchupDone) bool { return true })
+	bob.sendAll(aliceBare, []string{"zero"})
+	if _, err := db.ExecContext(ctx, "UPDATE archive SET timestamp = timestamp - 30000000 WHERE username = 'alice' AND txt = 'zero'"); err != nil {
+		t.Fatal(err)
+	}
+	zero := stamp("zero")
+	opts := client.SyncOptions{PageSize: 20, RecheckAfter: 3 * time.Second}
+	a := syOpen(t, srv, "alice", "one", srv.Addr(), false)
+	a.start(opts)
+	a.waitBodies(bobBare, 1)
+	a.waitSettled()
+	a.stop()
+
+	// The catch-up reads "before" and "after"; "late", 10 s after "zero"
+	// and so more than 5 s (recheckSlack) before "after", appears in the
+	// archive only then.
+	bob.sendAll(aliceBare, []string{"before", "after"})
+	a.start(opts)
+	syWait(a, "the catch-up", func(d client.CatchupDone) bool { return !d.Recheck && d.Err == nil })
+	a.waitBodies(bobBare, 3)
+	if gap := stamp("after") - (zero + 10_000_000); gap < 10_000_000 {
+		t.Fatalf("\"after\" is only %d µs after \"late\"", gap)
+	}
+	late := fmt.Sprintf("<message xmlns='jabber:client' xml:lang='en' to='%s' from='%s/b' type='chat' id='late-2'><body>late</body></message>", aliceBare, bobBare)
+	if _, err := db.ExecContext(ctx, "INSERT INTO archive (username, timestamp, peer, bare_peer, xml, txt, kind, nick) VALUES ('alice', ?, ?, ?, ?, 'late', 'chat', '')",
+		zero+10_000_000, bobBare+"/b", bobBare, late); err != nil {
+		t.Fatal(err)
+	}
+	a.waitSettled()
+	checkExact(t, "alice", a.bodies(bobBare), []string{"zero", "late", "before", "after"})
+}
+
 // TestSyncSpoofing: a carbon from a stranger and an archive result for a
 // query we never sent leave the store unchanged.
 func TestSyncSpoofing(t *testing.T) {

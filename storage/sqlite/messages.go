@@ -326,18 +326,28 @@ func (t *Tx) InsertMessages(ctx context.Context, msgs []client.Message) ([]clien
 }
 
 // takesServerTime is the SQL condition under which a stored message takes
-// the server time ?2 of a copy as its time and timeline position: its
-// position is not a server time (a live message placed by its arrival)
-// and ?2 is no later (a later copy is the server archiving it again, e.g.
-// after a resent stanza); or ?2 is within the same second as its server
-// time and more precise: it refines a whole-second stamp (Prosody), and of
-// two sub-second stamps (ejabberd) the earlier is the server's first (a
-// stanza resent after a resumption, or from offline storage, is stamped
-// again when resent).
+// the server time ?2 of a copy as its time and timeline position:
+//
+//   - its position is not a server time (a live message placed by its
+//     arrival) and ?2 is no later (a later copy is the server archiving it
+//     again, e.g. after a resent stanza), unless ?2 and the server time it
+//     has are both sub-second stamps and ?2 is the later: a stanza resent
+//     after a resumption is stamped again when resent (ejabberd), and the
+//     earlier stamp is the server's first;
+//   - or ?2 is within the same second as its server time and more precise:
+//     it refines a whole-second stamp (Prosody), and of two sub-second
+//     stamps (ejabberd) the earlier is the server's first (a stanza resent
+//     after a resumption, or from offline storage, is stamped again when
+//     resent);
+//   - or both are sub-second stamps and ?2 is earlier, in another second:
+//     the archive's stamp of a message whose resent copies (stamped when
+//     resent, a second boundary later) placed it first.
 const takesServerTime = `?2 IS NOT NULL AND (
-	(server_ts IS NULL OR ts <> server_ts) AND ?2 <= ts OR
-	ts = server_ts AND server_ts / 1000000 = ?2 / 1000000 AND server_ts <> ?2 AND
-		(server_ts % 1000000 = 0 OR ?2 < server_ts AND ?2 % 1000000 <> 0))`
+	(server_ts IS NULL OR ts <> server_ts) AND ?2 <= ts AND
+		NOT (server_ts IS NOT NULL AND server_ts < ?2 AND server_ts % 1000000 <> 0 AND ?2 % 1000000 <> 0) OR
+	ts = server_ts AND server_ts <> ?2 AND (
+		server_ts / 1000000 = ?2 / 1000000 AND server_ts % 1000000 = 0 OR
+		?2 < server_ts AND ?2 % 1000000 <> 0 AND (server_ts / 1000000 = ?2 / 1000000 OR server_ts % 1000000 <> 0)))`
 
 type merge struct {
 	id     client.MessageID

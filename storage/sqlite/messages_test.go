@@ -873,3 +873,60 @@ func TestMergeTakesServerOrder(t *testing.T) {
 		t.Fatalf("the earlier stamp of the same second did not win: %v", got.Time)
 	}
 }
+
+// TestMergeKeepsFirstPreciseStamp: with a server that stamps with
+// sub-second digits (ejabberd), a message takes the earliest server time
+// of its copies, across a second boundary too: its copies resent after a
+// resumption (stamped when resent) do not outweigh the archive's stamp.
+// Seen in TestSyncChaos: a sender's stanza archived twice (58.800838 and
+// 58.803260), delivered twice after a resumption with delays stamped
+// 59.311461 and 59.319021, stood after its successor, delivered once
+// (59.421196) and archived at 58.840971.
+func TestMergeKeepsFirstPreciseStamp(t *testing.T) {
+	e := newEnv(t)
+	c := e.conv(e.acct, juliet)
+	at := func(sec, micro int) time.Time {
+		return t0.Add(time.Duration(sec)*time.Second + time.Duration(micro)*time.Microsecond)
+	}
+	// A live copy placed by its arrival, with the server's resend stamp.
+	resent := func(origin, body string, recv, stamp time.Time) client.Message {
+		m := msg(c, juliet, 0, body)
+		m.OriginID, m.Received, m.Time, m.Server = origin, recv, recv, stamp
+		return m
+	}
+	archived := func(m client.Message, id string, stamp time.Time) client.Message {
+		m.StanzaIDs, m.Server, m.Time, m.Received = []client.StanzaID{sid(romeo, id)}, stamp, time.Time{}, time.Time{}
+		return m
+	}
+	first := resent("o-468", "468", at(60, 345228), at(59, 311461))
+	id := e.insert(first)[0].ID
+	e.insert(resent("o-468", "468", at(60, 345300), at(59, 319021)))
+	if got := e.message(id); !got.Time.Equal(first.Time) || !got.Server.Equal(first.Server) {
+		t.Fatalf("a later resend stamp moved the message to %v (server %v), want it at its arrival, server %v",
+			got.Time, got.Server, first.Server)
+	}
+	next := resent("o-471", "471", at(60, 352403), at(59, 421196))
+	e.insert(next)
+	e.insert(archived(first, "s-468", at(58, 800838)), archived(first, "s-468b", at(58, 803260)),
+		archived(next, "s-471", at(58, 840971)))
+	if got := e.message(id); !got.Time.Equal(at(58, 800838)) {
+		t.Fatalf("468 at %v, want the archive's first stamp", got.Time)
+	}
+	var order []string
+	for _, m := range e.latest(c) {
+		order = append(order, m.Body)
+	}
+	if !slices.Equal(order, []string{"468", "471"}) {
+		t.Fatalf("order %q, want the archive's", order)
+	}
+
+	// Placed by a server time already (the later resend stamp, in the
+	// next second), a message takes an earlier sub-second stamp.
+	placed := archived(msg(c, juliet, 0, "placed"), "s-placed", at(81, 319021))
+	placed.OriginID = "o-placed"
+	pid := e.insert(placed)[0].ID
+	e.insert(archived(placed, "s-placed-first", at(80, 800838)))
+	if got := e.message(pid); !got.Time.Equal(at(80, 800838)) || !got.Server.Equal(at(80, 800838)) {
+		t.Fatalf("an earlier sub-second stamp in another second left the message at %v (server %v)", got.Time, got.Server)
+	}
+}
