@@ -108,8 +108,9 @@ type Deps struct {
 	// TrayHost, when set, reports whether the desktop shows tray icons
 	// (on Linux: a StatusNotifierWatcher on the session bus). Tern puts
 	// no icon in a tray nobody shows. It runs off the Fyne thread at
-	// start; nil means the desktop has a tray.
-	TrayHost func() bool
+	// start and gives up (false) when ctx ends; nil means the desktop has
+	// a tray.
+	TrayHost func(ctx context.Context) bool
 	// Logger receives the GUI's diagnostics; nil discards them. Passwords
 	// and message bodies are never logged.
 	Logger *slog.Logger
@@ -139,9 +140,13 @@ func Run(ctx context.Context, a fyne.App, deps Deps) error {
 	r := newRunner(ctx, a, deps)
 	r.applyTheme()
 	r.goTask(warmFonts)
+	// Whether the desktop has a tray is asked while the window is made;
+	// the question (a D-Bus call under trayCtx) ends with trayWait.
 	trayIcon := make(chan []byte, 1)
+	trayCtx, trayDone := context.WithTimeout(ctx, trayWait)
+	defer trayDone()
 	r.goTask(func() {
-		if deps.TrayHost != nil && !deps.TrayHost() {
+		if deps.TrayHost != nil && !deps.TrayHost(trayCtx) {
 			trayIcon <- nil
 			return
 		}
@@ -173,9 +178,10 @@ func Run(ctx context.Context, a fyne.App, deps Deps) error {
 		} else {
 			r.log.Debug("no system tray on this desktop")
 		}
-	case <-time.After(trayWait):
+	case <-trayCtx.Done():
 		r.log.Info("no system tray: the session bus did not answer in time")
 	}
+	trayDone()
 	r.log.Debug("showing the window")
 	r.win.ShowAndRun()
 	// The event loop has stopped: no widget may change any more, and

@@ -2,6 +2,8 @@
 
 package main
 
+import "context"
+
 // trayHost reports whether the desktop shows tray icons: macOS and
 // Windows always do.
-func trayHost() bool { return true }
+func trayHost(context.Context) bool { return true }
