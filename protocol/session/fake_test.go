@@ -378,3 +378,96 @@ func TestUndeliveredSurvivesFailedBind(t *testing.T) {
 		t.Fatalf("resumed=%v undelivered=%v, want the unacknowledged message", info.Resumed, undelivered)
 	}
 }
+
+// TestResumeResendsAtOnce: after a resumption, the stanzas the server never
+// acknowledged (and those queued while the connection was down) are resent
+// and an acknowledgement is asked for at once, without waiting for the
+// server to say anything first. The <r/> sent on the lost connection does
+// not count: the server may never have read it.
+func TestResumeResendsAtOnce(t *testing.T) {
+	ca := xmpptest.NewCA(t)
+	var conns atomic.Int32
+	got := make(chan []string, 1)
+	srv := xmpptest.NewFakeServer(t, ca, fakeDomain, func(c *xmpptest.FakeConn) {
+		n := conns.Add(1)
+		login(c, bindFeature+smFeature)
+		if n == 1 {
+			bind(c)
+			c.Expect(stream.NSSM, "enable")
+			c.Send("<enabled xmlns='urn:xmpp:sm:3' id='sm-1' resume='true'/>")
+			for range 10 { // the burst: the server reads it but never acknowledges it
+				c.Expect(stream.NSClient, "message")
+			}
+			c.Expect(stream.NSSM, "r")
+			c.Close()
+			return
+		}
+		c.Expect(stream.NSSM, "resume")
+		c.Send("<resumed xmlns='urn:xmpp:sm:3' previd='sm-1' h='8'/>")
+		var seen []string
+		for {
+			el, err := c.Next()
+			if err != nil {
+				got <- append(seen, "error: "+err.Error())
+				return
+			}
+			if el.Is(stream.NSSM, "r") {
+				got <- append(seen, "r")
+				c.Send("<a xmlns='urn:xmpp:sm:3' h='11'/>")
+				_, _ = c.Next()
+				return
+			}
+			seen = append(seen, el.Get("id"))
+		}
+	})
+	cfg := fakeConfig(ca, srv.Addr())
+	cfg.AckBurst = 10
+	cfg.AckDelay = time.Hour // only the burst size or a resumption asks
+	s, err := session.Dial(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close(context.Background())
+	to := "bob@" + fakeDomain
+	for i := range 10 {
+		if err := s.Send(t.Context(), xmlstream.New(stream.NSClient, "message", "to", to, "id", "m"+strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if it := <-s.Items(); it.Err == nil {
+		t.Fatalf("item %+v, want the connection to end", it)
+	}
+	// Queued while down: one stanza. With the two the server did not
+	// handle, fewer than the burst size.
+	if err := s.Send(t.Context(), xmlstream.New(stream.NSClient, "message", "to", to, "id", "m10")); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	info, _, err := s.Reconnect(ctx)
+	if err != nil || !info.Resumed {
+		t.Fatalf("reconnect: resumed=%v err=%v", info.Resumed, err)
+	}
+	select {
+	case seen := <-got:
+		want := []string{"m8", "m9", "m10", "r"}
+		if strings.Join(seen, " ") != strings.Join(want, " ") {
+			t.Fatalf("after resuming the server got %v, want %v", seen, want)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing was resent after the resumption")
+	}
+	var acked []string
+	for len(acked) < 11 {
+		it := <-s.Items()
+		if it.Err != nil {
+			t.Fatalf("lost: %v", it.Err)
+		}
+		for _, el := range it.Acked {
+			acked = append(acked, el.Get("id"))
+		}
+	}
+	if want := strings.Join(ids(0, 11), " "); strings.Join(acked, " ") != want {
+		t.Fatalf("acknowledged %v, want %v", acked, want)
+	}
+}

@@ -422,7 +422,8 @@ func (n *negotiation) bindOrResume(info Info, f stream.Features, resume bool) (I
 			}
 			s.mu.Lock()
 			acked, err := s.sm.ack(h)
-			s.sm.written = 0 // resend everything still unacknowledged
+			s.sm.written = 0   // resend everything still unacknowledged
+			s.sm.requested = 0 // an <r/> on the lost connection may never have been read
 			bound := s.info.JID
 			s.mu.Unlock()
 			if err != nil {

@@ -159,6 +159,7 @@ func (s *Session) start(n *negotiation, info Info, _ []*xmlstream.Element) {
 		dec:     n.dec,
 		early:   n.early,
 		acked:   n.acked,
+		resumed: info.Resumed,
 		wake:    make(chan struct{}, 1),
 		closing: make(chan struct{}),
 		done:    make(chan struct{}),
@@ -168,6 +169,10 @@ func (s *Session) start(n *negotiation, info Info, _ []*xmlstream.Element) {
 	s.cur = c
 	s.info = info
 	s.mu.Unlock()
+	// Write at once what is queued: a resumed stream resends what the
+	// server never acknowledged, and stanzas sent while the connection was
+	// down are waiting; nothing else may wake the writer for a long time.
+	c.poke()
 	s.wg.Add(1)
 	go c.supervise()
 }
@@ -419,6 +424,7 @@ type conn struct {
 	dec      *xmlstream.Decoder
 	early    []*xmlstream.Element
 	acked    []*xmlstream.Element
+	resumed  bool // the stream was resumed: ask for an ack of what is resent
 	wake     chan struct{}
 	closing  chan struct{}
 	once     sync.Once
@@ -598,7 +604,7 @@ func (c *conn) writeLoop() {
 	var batch, enc []byte // reused between writes
 	ackTimer := time.NewTimer(time.Hour)
 	ackTimer.Stop()
-	ackArmed, ackDue := false, false
+	ackArmed, ackDue := false, c.resumed
 	idle := time.NewTimer(s.cfg.PingInterval)
 	defer idle.Stop()
 	defer ackTimer.Stop()
