@@ -773,7 +773,7 @@ func sameMessage(a, b *client.Message) bool {
 		a.ReplyTo == b.ReplyTo && a.State == b.State && a.Failure == b.Failure && a.Replaces == b.Replaces &&
 		a.LastCorrection == b.LastCorrection && a.Retracted == b.Retracted && a.Encryption == b.Encryption &&
 		a.SenderDevice == b.SenderDevice && a.Trust == b.Trust && sameSlice(a.Attachments, b.Attachments) &&
-		sameSlice(a.Reactions, b.Reactions)
+		a.Markable == b.Markable && sameSlice(a.Reactions, b.Reactions)
 }
 
 // sameSlice reports whether a and b are the same elements of one array.

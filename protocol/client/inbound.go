@@ -510,6 +510,9 @@ func (c *Client) newMessage(in *incoming) Message {
 		Encryption:   in.enc,
 		SenderDevice: in.device,
 		Trust:        in.trust,
+		// Kept for MarkRead, whichever way the message came (live, as a
+		// carbon of another device's, or from the archive).
+		Markable: in.dir == Inbound && markers.IsMarkable(in.el),
 	}
 	if in.dir == Outbound {
 		m.State = StateSent // sent by another client of ours: our server has it
@@ -659,11 +662,6 @@ func (c *Client) storeMessage(ctx context.Context, tx Tx, in *incoming, fx *effe
 			return err
 		}
 		fx.events = append(fx.events, MessageReceived{Message: stored})
-		if in.src.kind == sourceLive && in.dir == Inbound && markers.IsMarkable(in.el) {
-			mk := markableMsg{id: stored.ID, time: stored.Time, xmlID: stored.XMLID, from: in.msg.From}
-			conv := in.conv
-			fx.after = append(fx.after, func() { c.noteMarkable(conv, mk) })
-		}
 	}
 	return c.answerReceipt(ctx, tx, in, fx)
 }
@@ -797,27 +795,4 @@ func (c *Client) noteChatStates(peer jid.JID) {
 		}
 	}
 	m.chatPeers[peer] = ""
-}
-
-// noteMarkable remembers an inbound message that asked for displayed
-// markers (XEP-0333 §4.1), for MarkRead.
-func (c *Client) noteMarkable(conv ConversationID, mk markableMsg) {
-	m := c.messages()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	list, ok := m.markable[conv]
-	if !ok && len(m.markable) >= maxMarkableConversations {
-		for k := range m.markable {
-			delete(m.markable, k)
-			break
-		}
-	}
-	list = append(list, mk)
-	slices.SortFunc(list, func(a, b markableMsg) int {
-		return cmp.Or(a.time.Compare(b.time), cmp.Compare(a.id, b.id))
-	})
-	if len(list) > maxMarkablePerConversation {
-		list = slices.Delete(list, 0, len(list)-maxMarkablePerConversation)
-	}
-	m.markable[conv] = list
 }

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -200,8 +201,11 @@ func (c *Client) React(ctx context.Context, id MessageID, emojis []string) error
 // SetSendReadMarkers, tells the contact with a displayed marker (XEP-0333)
 // for the newest message up to there that asked for one. Markers only move
 // forward, are never sent for our own messages, and only to contacts
-// allowed to see our presence. Markable messages are remembered in memory:
-// after a restart, only messages received since then are answered.
+// allowed to see our presence. The marker answers the newest markable
+// message between the previous read position (this device's or, through
+// XEP-0490, another's: read there, answered there) and upTo; the fact that
+// a message is markable is stored with it, so this holds across restarts
+// and for messages that came from the archive or as carbons.
 func (c *Client) MarkRead(ctx context.Context, conv ConversationID, upTo MessageID) error {
 	st, err := c.requireStore()
 	if err != nil {
@@ -223,8 +227,20 @@ func (c *Client) MarkRead(ctx context.Context, conv ConversationID, upTo Message
 		if err := tx.SetLastRead(ctx, conv, upTo); err != nil {
 			return err
 		}
-		mk, ok := c.takeMarkable(conv, msg)
-		if !ok {
+		if !c.sendingMarkers() || cv.Kind != KindChat {
+			// A room's markers reference the room's stanza-ids and go to
+			// the room as groupchat: not sent from here.
+			return nil
+		}
+		mk, err := tx.NewestMarkable(ctx, conv, cv.LastRead, upTo)
+		switch {
+		case errors.Is(err, ErrNotFound):
+			// None since the last read position (or that message is
+			// gone): nothing to answer.
+			return nil
+		case err != nil:
+			return err
+		case mk.XMLID == "":
 			return nil
 		}
 		allowed, err := c.presenceAllowed(ctx, tx, cv.Peer)
@@ -235,7 +251,7 @@ func (c *Client) MarkRead(ctx context.Context, conv ConversationID, upTo Message
 		// carries a store hint so that our other clients learn from the
 		// archive that it was read.
 		marker = xmlstream.New(stanza.NSClient, "message", "to", cv.Peer.String(), "type", message.TypeChat, "id", sid.NewOriginID()).Append(
-			markers.Marker{Kind: markers.Displayed, ID: mk.xmlID}.Element(),
+			markers.Marker{Kind: markers.Displayed, ID: mk.XMLID}.Element(),
 			hints.Store.Element())
 		return nil
 	})
@@ -252,26 +268,11 @@ func (c *Client) MarkRead(ctx context.Context, conv ConversationID, upTo Message
 	return nil
 }
 
-// takeMarkable returns the newest remembered markable message of conv at
-// or before msg, when markers are on, and forgets it with those before it:
-// they are covered ("displayed up to here", XEP-0333 §4).
-func (c *Client) takeMarkable(conv ConversationID, msg Message) (markableMsg, bool) {
+// sendingMarkers reports whether the user lets MarkRead send displayed
+// markers (SetSendReadMarkers).
+func (c *Client) sendingMarkers() bool {
 	m := c.messages()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	list := m.markable[conv]
-	n := 0 // how many are at or before msg
-	for n < len(list) && (list[n].time.Before(msg.Time) || (list[n].time.Equal(msg.Time) && list[n].id <= msg.ID)) {
-		n++
-	}
-	if n == 0 {
-		return markableMsg{}, false
-	}
-	mk := list[n-1]
-	if rest := list[n:]; len(rest) > 0 {
-		m.markable[conv] = slices.Clone(rest)
-	} else {
-		delete(m.markable, conv)
-	}
-	return mk, m.sendMarkers && mk.xmlID != ""
+	return m.sendMarkers
 }

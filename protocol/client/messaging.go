@@ -52,10 +52,6 @@ const (
 	// maxChatStatePeers bounds the contacts whose chat state support we
 	// remember.
 	maxChatStatePeers = 4096
-	// maxMarkableConversations and maxMarkablePerConversation bound the
-	// markable messages remembered for displayed markers.
-	maxMarkableConversations   = 4096
-	maxMarkablePerConversation = 64
 	// maxIDLen is the longest id or thread we keep from a peer's message,
 	// in bytes (XEP-0359 ids are 36 bytes; longer ones cannot be ours).
 	maxIDLen = sid.MaxID
@@ -95,11 +91,6 @@ type messenger struct {
 	// each ("" for none), never repeated (§5.4).
 	chatPeers map[jid.JID]ChatState
 
-	// markable holds, per conversation, the recent inbound messages that
-	// asked for displayed markers (XEP-0333 §4.1), oldest first. MarkRead
-	// answers the newest one the user has seen and forgets those before.
-	markable map[ConversationID][]markableMsg
-
 	// sidTrusted says whether our server announced XEP-0359 (it then
 	// strips stanza-ids that claim to be its own): only then are the
 	// stanza-ids by our bare JID recorded (XEP-0359 §5).
@@ -121,21 +112,12 @@ type outboxRef struct {
 	timeline bool
 }
 
-// markableMsg is an inbound message that asked for displayed markers.
-type markableMsg struct {
-	id    MessageID
-	time  time.Time
-	xmlID string
-	from  jid.JID
-}
-
 func newMessenger() *messenger {
 	return &messenger{
 		inflight:       make(map[string]outboxRef),
 		sendMarkers:    true,
 		sendChatStates: true,
 		chatPeers:      make(map[jid.JID]ChatState),
-		markable:       make(map[ConversationID][]markableMsg),
 		sync:           newSyncer(),
 	}
 }

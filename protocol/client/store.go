@@ -143,6 +143,11 @@ type MessageStore interface {
 	// SetLastRead moves the conversation's read position forward to msg (a
 	// position older than the current one is ignored).
 	SetLastRead(ctx context.Context, conv ConversationID, msg MessageID) error
+	// NewestMarkable returns the newest inbound timeline message of conv
+	// that asked for chat markers (Message.Markable), after the message
+	// after (0: from the start) and at or before the message upTo, in
+	// timeline order; ErrNotFound when there is none.
+	NewestMarkable(ctx context.Context, conv ConversationID, after, upTo MessageID) (Message, error)
 	// InsertMessages stores messages in order and reports, for each, the
 	// new ID or the stored message it duplicates (see Message). A
 	// duplicate is not an error: it is merged, gaining the stanza-ids of

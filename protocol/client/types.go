@@ -370,6 +370,10 @@ type Message struct {
 	Trust        Trust
 	// Attachments are the files the message shares.
 	Attachments []Attachment
+	// Markable reports that the sender of an inbound message asked for
+	// chat markers (XEP-0333 <markable/>): reading it may be answered
+	// with a displayed marker.
+	Markable bool
 	// Reactions are the current reactions, one entry per sender (set by the
 	// store on read; use MessageStore.SetReactions to change them).
 	Reactions []Reaction

@@ -67,4 +67,5 @@ var Queries = map[string]string{
 	"search rank":       searchRankSQL,
 	"corrections":       correctionsSQL,
 	"last messages":     lastMessagesSQL,
+	"newest markable":   newestMarkableSQL,
 }

@@ -511,9 +511,9 @@ func (t *Tx) nextMessageID(ctx context.Context) (client.MessageID, error) {
 
 const insertMessagePrefix = `INSERT INTO messages (id, conversation, ts, direction, type, sender, origin_id, xml_id,
 	sent_ts, server_ts, received_ts, body, lang, thread, reply_to, reply_id, state, failure, replaces,
-	retracted_ts, encryption, sender_device, trust, archive, stanza_id)`
+	retracted_ts, encryption, sender_device, trust, archive, stanza_id, markable)`
 
-const messageInsertColumns = 25
+const messageInsertColumns = 26
 
 // insertFresh inserts the new messages msgs[i] (i in fresh) with their
 // alternatives and attachments, and notes what they change in their
@@ -572,7 +572,8 @@ func (t *Tx) insertFresh(ctx context.Context, msgs []client.Message, fresh []int
 		}
 		args = append(args, id, m.Conversation, ts, m.Direction, m.Type, m.Sender, nullString(m.OriginID), xmlID,
 			micros(m.Sent), micros(m.Server), micros(m.Received), body, lang, m.Thread, m.ReplyTo.To, m.ReplyTo.ID,
-			m.State, m.Failure, replaces, micros(m.Retracted), m.Encryption, nullInt(m.SenderDevice), m.Trust, archive, stanzaID)
+			m.State, m.Failure, replaces, micros(m.Retracted), m.Encryption, nullInt(m.SenderDevice), m.Trust, archive, stanzaID,
+			boolInt(m.Markable && m.Direction == client.Inbound))
 		for _, b := range alts {
 			if b.Lang != lang {
 				bodyRows = append(bodyRows, id, b.Lang, b.Text)

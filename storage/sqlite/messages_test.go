@@ -1,6 +1,7 @@
 package sqlite_test
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -928,5 +929,73 @@ func TestMergeKeepsFirstPreciseStamp(t *testing.T) {
 	e.insert(archived(placed, "s-placed-first", at(80, 800838)))
 	if got := e.message(pid); !got.Time.Equal(at(80, 800838)) || !got.Server.Equal(at(80, 800838)) {
 		t.Fatalf("an earlier sub-second stamp in another second left the message at %v (server %v)", got.Time, got.Server)
+	}
+}
+
+// TestNewestMarkable: the newest inbound markable timeline message between
+// a read position and the message read up to, in timeline order.
+func TestNewestMarkable(t *testing.T) {
+	e := newEnv(t)
+	c := e.conv(e.acct, juliet)
+	other := e.conv(e.acct, "mercutio@montague.example")
+	markable := func(m client.Message) client.Message { m.Markable = true; return m }
+	out := msg(c, romeo, 150, "mine, markable by mistake")
+	out.Direction, out.Markable = client.Outbound, true
+	res := e.insert(
+		markable(msg(c, juliet, 100, "first")), // 0
+		msg(c, juliet, 200, "not markable"),    // 1
+		out,                                    // 2
+		markable(msg(c, juliet, 300, "third")), // 3
+		msg(c, juliet, 400, "last"),            // 4
+		markable(msg(other, "mercutio@montague.example", 350, "elsewhere")),
+		markable(msg(c, juliet, 500, "newest")), // 6
+	)
+	fix := markable(msg(c, juliet, 600, "newest, corrected"))
+	fix.Replaces = res[6].ID
+	e.insert(fix)
+	// The same second as the first, after it in the timeline (by id).
+	tie := e.insert(markable(msg(c, juliet, 100, "tie")))[0].ID
+
+	find := func(after, upTo client.MessageID) (client.MessageID, error) {
+		var m client.Message
+		err := e.db.View(ctx(t), func(tx client.Tx) (err error) {
+			m, err = tx.NewestMarkable(ctx(t), c, after, upTo)
+			return err
+		})
+		if m.ID != 0 && !m.Markable {
+			t.Errorf("NewestMarkable returned message %d with Markable false", m.ID)
+		}
+		return m.ID, err
+	}
+	for _, tc := range []struct {
+		name      string
+		after, up client.MessageID
+		want      client.MessageID
+	}{
+		{"everything", 0, res[6].ID, res[6].ID},
+		{"up to a plain message", 0, res[4].ID, res[3].ID},
+		{"skips plain and outbound ones", 0, res[2].ID, tie},
+		{"up to itself", res[3].ID, res[3].ID, 0},
+		{"after the read position only", res[3].ID, res[4].ID, 0},
+		{"from before, over a tie", res[0].ID, res[1].ID, tie},
+		{"read position ahead", res[6].ID, res[3].ID, 0},
+	} {
+		got, err := find(tc.after, tc.up)
+		if tc.want == 0 {
+			if !errors.Is(err, client.ErrNotFound) {
+				t.Errorf("%s: %d, %v; want not found", tc.name, got, err)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("%s: %d, %v; want %d", tc.name, got, err, tc.want)
+		}
+	}
+	if _, err := find(0, res[5].ID); err == nil || errors.Is(err, client.ErrNotFound) {
+		t.Errorf("a message of another conversation: %v, want an invalid-argument error", err)
+	}
+	// Outbound messages are never stored as markable.
+	if m, err := e.db.Message(ctx(t), res[2].ID); err != nil || m.Markable {
+		t.Errorf("outbound message: markable %v, %v", m.Markable, err)
 	}
 }

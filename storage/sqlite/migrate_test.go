@@ -130,6 +130,10 @@ func TestMigrationsFromEmpty(t *testing.T) {
 			t.Errorf("conversations lacks %q: %s", col, ref["table conversations"])
 		}
 	}
+	// 0006: markable messages.
+	if !strings.Contains(ref["table messages"], "markable INTEGER NOT NULL DEFAULT 0") {
+		t.Errorf("messages lacks markable: %s", ref["table messages"])
+	}
 	// One migration at a time, each in its own transaction.
 	steps := filepath.Join(t.TempDir(), "tern.db")
 	for v := 1; v <= latest; v++ {
@@ -201,15 +205,25 @@ func TestMigrationsKeepData(t *testing.T) {
 			if !reflect.DeepEqual(gotSIDs, wantSIDs) {
 				t.Errorf("second message's stanza-ids: %v, want %v", gotSIDs, wantSIDs)
 			}
-			// Migrated conversations are neither pinned nor archived
-			// (0005), and the flags can be set.
+			// Conversations from before 0005 are neither pinned nor
+			// archived; later ones keep their flags. The flags can be set.
 			convs, err := db.Conversations(ctx(t), 1)
 			if err != nil || len(convs) == 0 {
 				t.Fatalf("conversations: %+v, %v", convs, err)
 			}
 			for _, c := range convs {
-				if !c.Pinned.IsZero() || c.Archived {
+				wantPinned, wantArchived := false, false
+				if v >= 5 {
+					wantPinned, wantArchived = c.ID == 1, c.ID == 2
+				}
+				if !c.Pinned.IsZero() != wantPinned || c.Archived != wantArchived {
 					t.Errorf("migrated conversation %d: pinned %v, archived %v", c.ID, c.Pinned, c.Archived)
+				}
+			}
+			// Messages from before 0006 are not markable.
+			for _, m := range page {
+				if m.Markable {
+					t.Errorf("migrated message %d is markable", m.ID)
 				}
 			}
 			err = db.Update(ctx(t), func(tx client.Tx) error {

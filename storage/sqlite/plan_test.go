@@ -24,9 +24,10 @@ func TestQueryPlans(t *testing.T) {
 		"search rank":       {"SCAN messages_fts VIRTUAL TABLE"},
 		"corrections":       {"SEARCH m USING INDEX messages_corrections (replaces=?)"},
 		"last messages":     {"SEARCH v USING COVERING INDEX", "SEARCH x USING INDEX messages_timeline (conversation=?)", "SEARCH m USING INTEGER PRIMARY KEY (rowid=?)"},
+		"newest markable":   {"SEARCH m USING INDEX messages_timeline (conversation=? AND ts<?)"},
 	}
 	for name, q := range sqlite.Queries {
-		rows, err := r.Query("EXPLAIN QUERY PLAN "+q, 1, 2, 3, 4)
+		rows, err := r.Query("EXPLAIN QUERY PLAN "+q, 1, 2, 3, 4, 5)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

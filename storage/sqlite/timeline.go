@@ -15,7 +15,7 @@ import (
 // the messages_corrections index: one probe per message).
 const messageSelect = `SELECT m.id, m.conversation, m.ts, m.direction, m.type, m.sender, m.origin_id, m.xml_id,
 	m.sent_ts, m.server_ts, m.received_ts, m.body, m.lang, m.thread, m.reply_to, m.reply_id, m.state, m.failure,
-	m.replaces, m.retracted_ts, m.encryption, m.sender_device, m.trust, c.id, c.body, c.ts
+	m.replaces, m.retracted_ts, m.encryption, m.sender_device, m.trust, m.markable, c.id, c.body, c.ts
 	FROM messages m LEFT JOIN messages c ON c.id = (
 		SELECT x.id FROM messages x WHERE x.replaces = m.id ORDER BY x.ts DESC, x.id DESC LIMIT 1)`
 
@@ -67,7 +67,7 @@ func scanMessage(sc interface{ Scan(...any) error }) (client.Message, error) {
 	var corrBody sql.NullString
 	err := sc.Scan(&m.ID, &m.Conversation, &ts, &m.Direction, &m.Type, &m.Sender, &origin, &xmlID,
 		&sent, &server, &received, &m.Body, &m.Lang, &m.Thread, &m.ReplyTo.To, &m.ReplyTo.ID, &m.State, &m.Failure,
-		&replaces, &retracted, &m.Encryption, &device, &m.Trust, &corrID, &corrBody, &corrTS)
+		&replaces, &retracted, &m.Encryption, &device, &m.Trust, &m.Markable, &corrID, &corrBody, &corrTS)
 	if err != nil {
 		return m, err
 	}
@@ -193,6 +193,41 @@ func (t *Tx) PageAfter(ctx context.Context, conv client.ConversationID, after cl
 		return nil, fmt.Errorf("page after: %w", err)
 	}
 	return t.page(ctx, false, pageAfterSQL, conv, ts, after, n)
+}
+
+// newestMarkableSQL walks messages_timeline back from upTo (?2, ?3) to
+// the first inbound markable message, stopping at after (?4, ?5; NULL for
+// the start of the conversation).
+const newestMarkableSQL = messageSelect + ` WHERE m.conversation = ?1 AND m.replaces IS NULL
+	AND m.ts <= ?2 AND (m.ts < ?2 OR m.id <= ?3)
+	AND (?4 IS NULL OR m.ts >= ?4 AND (m.ts > ?4 OR m.id > ?5))
+	AND m.direction = 1 AND m.markable = 1
+	ORDER BY m.ts DESC, m.id DESC LIMIT 1`
+
+// NewestMarkable returns the newest inbound markable timeline message of
+// conv after the message after (0: from the start) and at or before upTo.
+// It reads the timeline between the two, O(log n + distance).
+func (t *Tx) NewestMarkable(ctx context.Context, conv client.ConversationID, after, upTo client.MessageID) (client.Message, error) {
+	upTS, err := t.anchor(ctx, conv, upTo)
+	if err != nil {
+		return client.Message{}, fmt.Errorf("newest markable: %w", err)
+	}
+	var afterTS, afterID any
+	if after != 0 {
+		ts, err := t.anchor(ctx, conv, after)
+		if err != nil {
+			return client.Message{}, fmt.Errorf("newest markable: %w", err)
+		}
+		afterTS, afterID = ts, after
+	}
+	ms, err := t.page(ctx, true, newestMarkableSQL, conv, upTS, upTo, afterTS, afterID)
+	if err != nil {
+		return client.Message{}, fmt.Errorf("newest markable: %w", err)
+	}
+	if len(ms) == 0 {
+		return client.Message{}, fmt.Errorf("newest markable: %w", client.ErrNotFound)
+	}
+	return ms[0], nil
 }
 
 // anchor returns the timeline position of a message of conv.
