@@ -106,8 +106,8 @@ const (
 	recheckSlack = 5 * time.Second
 	// recheckWindow bounds how far back (in archive time, before the
 	// cursor) a recheck reaches for the start of the range not rechecked
-	// yet (syncer.recheckFrom): a message an archive makes visible late is
-	// late by a moment, and a catch-up that ran long behind the live edge
+	// yet (MAMCursor.RecheckFrom): a message an archive makes visible late
+	// is late by a moment, and a catch-up that ran long behind the live edge
 	// read what was settled.
 	recheckWindow = 5 * time.Minute
 	// fallbackWindow is the largest time difference of the fallback
@@ -166,15 +166,9 @@ type syncer struct {
 	// sendDisplayed).
 	configureDisplayed bool
 	// preciseStamps: the archive stamps its results with sub-second
-	// digits (ejabberd), so a recheck can page by time (forwardSync).
+	// digits (ejabberd), so a recheck can page by time (forwardSync). The
+	// cursor keeps it too (MAMCursor.Precise).
 	preciseStamps bool
-	// recheckFrom is the archive time from which forward catch-ups read
-	// without a recheck completing since (zero: none): the next recheck
-	// starts there, not only a little before the cursor. A catch-up can
-	// move the cursor far beyond a message the archive made visible late
-	// (several pages, or a recheck cut off by a connection loss and
-	// followed by a plain catch-up on the resumed stream).
-	recheckFrom time.Time
 	// sem serialises catch-ups.
 	sem chan struct{}
 }
@@ -710,9 +704,6 @@ func (c *Client) catchUpPass(ctx context.Context, recheck bool) CatchupDone {
 	if sum.Err == nil {
 		s.mu.Lock()
 		s.pending = false
-		if recheck {
-			s.recheckFrom = time.Time{}
-		}
 		s.mu.Unlock()
 	} else {
 		c.cfg.Logger.Info("archive catch-up stopped", "err", sum.Err)
@@ -762,12 +753,12 @@ func (c *Client) catchUp(ctx context.Context, recheck bool) CatchupDone {
 // A recheck against an archive that stamps precisely pages forward by
 // time, from recheckSlack before the cursor's time or before where the
 // forward catch-ups since the last completed recheck started, whichever
-// is earlier (syncer.recheckStart): such an archive may make a message
-// visible after later ones (ejabberd 23.01 with its SQL archive: a message
-// delivered live with its stanza-id, absent from a page read 20 ms later
-// that holds messages with later ids and stamps), so paging after the
-// cursor's id would never see it, and its copy would keep the position of
-// its arrival. An archive that stamps whole seconds
+// is earlier (recheckStart, MAMCursor.RecheckFrom): such an archive may
+// make a message visible after later ones (ejabberd 23.01 with its SQL
+// archive: a message delivered live with its stanza-id, absent from a
+// page read 20 ms later that holds messages with later ids and stamps),
+// so paging after the cursor's id would never see it, and its copy would
+// keep the position of its arrival. An archive that stamps whole seconds
 // (Prosody) is rechecked after the cursor's id: its results of one second
 // get positions 1 µs apart in the order of the pages that brought them
 // (pageBatch.last), and reading them again in other pages would give them
@@ -780,12 +771,9 @@ func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, recheck bool, s
 	switch {
 	case cur.Newest == "":
 		first = mam.Query{Start: cur.NewestTime.Add(-catchupSlack), RSM: rsm.Set{Max: o.PageSize}}
-	case recheck && !cur.NewestTime.IsZero() && c.syncState().precise():
-		first = mam.Query{Start: c.syncState().recheckStart(cur.NewestTime), RSM: rsm.Set{Max: o.PageSize}}
+	case recheck && !cur.NewestTime.IsZero() && (cur.Precise || c.syncState().precise()):
+		first = mam.Query{Start: recheckStart(cur.NewestTime, cur.RecheckFrom), RSM: rsm.Set{Max: o.PageSize}}
 		prev = time.Time{} // the page starts before the cursor
-	}
-	if !recheck && !cur.NewestTime.IsZero() {
-		c.syncState().unrechecked(cur.NewestTime)
 	}
 	fallback := false
 	next := func(q mam.Query, pg archivePage, err error) (mam.Query, bool, error) {
@@ -812,6 +800,20 @@ func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, recheck bool, s
 				return err
 			}
 			c0.Archive, c0.With = c.accountJID(), jid.JID{}
+			// The range a recheck must cover, kept with the cursor so that
+			// it survives a restart: a catch-up that moves the cursor
+			// extends it back to where it started; a recheck that read to
+			// the end of the archive clears it. A catch-up can move the
+			// cursor far beyond a message the archive makes visible late
+			// (several pages, or a recheck cut off by a connection loss
+			// and followed by a plain catch-up on the resumed stream).
+			switch {
+			case !recheck && !cur.NewestTime.IsZero() && (c0.RecheckFrom.IsZero() || cur.NewestTime.Before(c0.RecheckFrom)):
+				c0.RecheckFrom = cur.NewestTime
+			case recheck && (pg.fin.Complete || pg.fin.Set.Last == ""):
+				c0.RecheckFrom = time.Time{}
+			}
+			c0.Precise = c0.Precise || c.syncState().precise()
 			if len(pg.results) > 0 {
 				last := pg.results[len(pg.results)-1]
 				c0.Newest = last.ID
@@ -838,24 +840,11 @@ func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, recheck bool, s
 	return c.pagePipeline(ctx, first, next, store)
 }
 
-// unrechecked notes that a forward catch-up reads from archive time from
-// on: the next recheck starts no later than there (see recheckFrom).
-func (s *syncer) unrechecked(from time.Time) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.recheckFrom.IsZero() || from.Before(s.recheckFrom) {
-		s.recheckFrom = from
-	}
-}
-
 // recheckStart returns the time from which a recheck by time pages, for
 // the cursor's time newest: recheckSlack before the earlier of newest and
-// the start of the range not rechecked yet, but no more than
-// recheckWindow before newest.
-func (s *syncer) recheckStart(newest time.Time) time.Time {
-	s.mu.Lock()
-	from := s.recheckFrom
-	s.mu.Unlock()
+// from, the start of the range not rechecked yet (zero: none), but no more
+// than recheckWindow before newest.
+func recheckStart(newest, from time.Time) time.Time {
 	start := newest
 	if !from.IsZero() && from.Before(start) {
 		start = from
@@ -910,6 +899,7 @@ func (c *Client) firstSync(ctx context.Context, sum *CatchupDone) error {
 					c0.OldestTime = d.Stamp
 				}
 			}
+			c0.Precise = c0.Precise || c.syncState().precise()
 			return tx.PutMAMCursor(ctx, c.cfg.Account, c0)
 		}
 		// Pages go backward: no position before the page is known.

@@ -702,6 +702,40 @@ func TestSyncDisplayedReconfigures(t *testing.T) {
 	}
 }
 
+// ejArchive opens ejabberd's SQLite archive (the harness's), so that a
+// test can see the stamps it gave and write what it would have written.
+func ejArchive(t *testing.T, srv *xmpptest.Server) *sql.DB {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(filepath.Dir(srv.LogFile())), "data", "ejabberd.sqlite")+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// ejStamp returns the archive stamp (µs) of alice's message with body.
+func ejStamp(t *testing.T, db *sql.DB, body string) int64 {
+	t.Helper()
+	var ts int64
+	if err := db.QueryRowContext(t.Context(), "SELECT timestamp FROM archive WHERE username = 'alice' AND txt = ?", body).Scan(&ts); err != nil {
+		t.Fatalf("archive stamp of %q: %v", body, err)
+	}
+	return ts
+}
+
+// ejArchiveLate writes a message from bob into alice's archive at stamp
+// (µs), as an archive that makes a message visible late would show it.
+func ejArchiveLate(t *testing.T, db *sql.DB, srv *xmpptest.Server, id, body string, stamp int64) {
+	t.Helper()
+	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
+	xml := fmt.Sprintf("<message xmlns='jabber:client' xml:lang='en' to='%s' from='%s/b' type='chat' id='%s'><body>%s</body></message>", aliceBare, bobBare, id, body)
+	if _, err := db.ExecContext(t.Context(), "INSERT INTO archive (username, timestamp, peer, bare_peer, xml, txt, kind, nick) VALUES ('alice', ?, ?, ?, ?, ?, 'chat', '')",
+		stamp, bobBare+"/b", bobBare, xml, body); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // TestSyncRecheckLateArchived: an archive may make a message visible after
 // later ones, under an id before the cursor (ejabberd 23.01 with its SQL
 // archive did, in TestSyncChaos: a message delivered live with its
@@ -729,11 +763,7 @@ func TestSyncRecheckLateArchived(t *testing.T) {
 	syWait(bob, "bob online", func(client.CatchupDone) bool { return true })
 	bob.sendAll(aliceBare, []string{"before", "after"})
 
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(filepath.Dir(srv.LogFile())), "data", "ejabberd.sqlite")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := ejArchive(t, srv)
 	ctx := context.Background()
 	a.start(opts)
 	a.waitBodies(bobBare, 2)
@@ -756,12 +786,7 @@ func TestSyncRecheckLateArchived(t *testing.T) {
 	if len(stamps) != 2 || stamps[1]-stamps[0] < 2 {
 		t.Fatalf("alice's archive: stamps %v, want two apart", stamps)
 	}
-	late := fmt.Sprintf("<message xmlns='jabber:client' xml:lang='en' to='%s' from='%s/b' type='chat' id='late-1'><body>late</body></message>", aliceBare, bobBare)
-	_, err = db.ExecContext(ctx, "INSERT INTO archive (username, timestamp, peer, bare_peer, xml, txt, kind, nick) VALUES ('alice', ?, ?, ?, ?, 'late', 'chat', '')",
-		stamps[0]+(stamps[1]-stamps[0])/2, bobBare+"/b", bobBare, late)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ejArchiveLate(t, db, srv, "late-1", "late", stamps[0]+(stamps[1]-stamps[0])/2)
 	rechecks := syCount(a, func(d client.CatchupDone) bool { return d.Recheck })
 	proxy.Cut()
 	syWait(a, "a recheck after the cut", func(client.CatchupDone) bool {
@@ -787,20 +812,8 @@ func TestSyncRecheckCoversCatchup(t *testing.T) {
 		srv.CreateAccount(t, u, password)
 	}
 	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
-	db, err := sql.Open("sqlite", "file:"+filepath.Join(filepath.Dir(filepath.Dir(srv.LogFile())), "data", "ejabberd.sqlite")+"?_pragma=busy_timeout(10000)")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := ejArchive(t, srv)
 	ctx := context.Background()
-	stamp := func(body string) int64 {
-		t.Helper()
-		var ts int64
-		if err := db.QueryRowContext(ctx, "SELECT timestamp FROM archive WHERE username = 'alice' AND txt = ?", body).Scan(&ts); err != nil {
-			t.Fatalf("archive stamp of %q: %v", body, err)
-		}
-		return ts
-	}
 
 	// "zero", archived 30 s back, is the newest result of alice's first
 	// sync: her cursor.
@@ -811,7 +824,7 @@ func TestSyncRecheckCoversCatchup(t *testing.T) {
 	if _, err := db.ExecContext(ctx, "UPDATE archive SET timestamp = timestamp - 30000000 WHERE username = 'alice' AND txt = 'zero'"); err != nil {
 		t.Fatal(err)
 	}
-	zero := stamp("zero")
+	zero := ejStamp(t, db, "zero")
 	opts := client.SyncOptions{PageSize: 20, RecheckAfter: 3 * time.Second}
 	a := syOpen(t, srv, "alice", "one", srv.Addr(), false)
 	a.start(opts)
@@ -826,14 +839,54 @@ func TestSyncRecheckCoversCatchup(t *testing.T) {
 	a.start(opts)
 	syWait(a, "the catch-up", func(d client.CatchupDone) bool { return !d.Recheck && d.Err == nil })
 	a.waitBodies(bobBare, 3)
-	if gap := stamp("after") - (zero + 10_000_000); gap < 10_000_000 {
+	if gap := ejStamp(t, db, "after") - (zero + 10_000_000); gap < 10_000_000 {
 		t.Fatalf("\"after\" is only %d µs after \"late\"", gap)
 	}
-	late := fmt.Sprintf("<message xmlns='jabber:client' xml:lang='en' to='%s' from='%s/b' type='chat' id='late-2'><body>late</body></message>", aliceBare, bobBare)
-	if _, err := db.ExecContext(ctx, "INSERT INTO archive (username, timestamp, peer, bare_peer, xml, txt, kind, nick) VALUES ('alice', ?, ?, ?, ?, 'late', 'chat', '')",
-		zero+10_000_000, bobBare+"/b", bobBare, late); err != nil {
+	ejArchiveLate(t, db, srv, "late-2", "late", zero+10_000_000)
+	a.waitSettled()
+	checkExact(t, "alice", a.bodies(bobBare), []string{"zero", "late", "before", "after"})
+}
+
+// TestSyncRecheckAfterRestart: when Tern stops between a catch-up and its
+// recheck, the recheck still runs after the next start, over the range
+// that catch-up read: the range and the archive's kind of stamps are kept
+// with the cursor (MAMCursor.RecheckFrom, Precise). As in
+// TestSyncRecheckCoversCatchup, the late message is written into
+// ejabberd's SQL archive after the catch-up; the next start finds nothing
+// new, so only the stored state can send the recheck back.
+func TestSyncRecheckAfterRestart(t *testing.T) {
+	t.Parallel()
+	srv := xmpptest.StartEjabberd(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "bob"} {
+		srv.CreateAccount(t, u, password)
+	}
+	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
+	db := ejArchive(t, srv)
+	bob := syOpen(t, srv, "bob", "b", srv.Addr(), false)
+	bob.start(client.SyncOptions{})
+	syWait(bob, "bob online", func(client.CatchupDone) bool { return true })
+	bob.sendAll(aliceBare, []string{"zero"})
+	if _, err := db.ExecContext(t.Context(), "UPDATE archive SET timestamp = timestamp - 30000000 WHERE username = 'alice' AND txt = 'zero'"); err != nil {
 		t.Fatal(err)
 	}
+	zero := ejStamp(t, db, "zero")
+	quick := client.SyncOptions{PageSize: 20, RecheckAfter: 50 * time.Millisecond}
+	a := syOpen(t, srv, "alice", "one", srv.Addr(), false)
+	a.start(quick)
+	a.waitBodies(bobBare, 1)
+	a.waitSettled()
+	a.stop()
+
+	// A catch-up reads "before" and "after", and Tern stops before its
+	// recheck is due.
+	bob.sendAll(aliceBare, []string{"before", "after"})
+	a.start(client.SyncOptions{PageSize: 20, RecheckAfter: time.Hour})
+	syWait(a, "the catch-up", func(d client.CatchupDone) bool { return !d.Recheck && d.Err == nil && d.Complete })
+	a.waitBodies(bobBare, 3)
+	a.stop()
+	ejArchiveLate(t, db, srv, "late-3", "late", zero+10_000_000)
+
+	a.start(quick)
 	a.waitSettled()
 	checkExact(t, "alice", a.bodies(bobBare), []string{"zero", "late", "before", "after"})
 }

@@ -462,6 +462,13 @@ type MAMCursor struct {
 	OldestTime time.Time
 	// Complete reports that scroll-back reached the start of the archive.
 	Complete bool
+	// RecheckFrom is the archive time from which forward catch-ups have
+	// read since the last completed recheck (zero: none pending), and
+	// Precise reports that the archive stamps its results with sub-second
+	// digits (see SyncOptions.RecheckAfter). Kept with the cursor so that
+	// a restart before the recheck does not skip it.
+	RecheckFrom time.Time
+	Precise     bool
 }
 
 // Avatar is a hash-addressed avatar image (XEP-0084, XEP-0153).

@@ -24,10 +24,11 @@ func (t *Tx) MAMCursor(ctx context.Context, acct client.AccountID, archive, with
 	if err != nil {
 		return c, fmt.Errorf("mam cursor: %w", err)
 	}
-	var newestTS, oldestTS sql.NullInt64
+	var newestTS, oldestTS, recheckTS sql.NullInt64
 	var complete int
-	err = t.queryRow(ctx, `SELECT newest, newest_ts, oldest, oldest_ts, complete FROM mam_cursors WHERE archive = ? AND with_jid = ?`,
-		id, withKey(with)).Scan(&c.Newest, &newestTS, &c.Oldest, &oldestTS, &complete)
+	err = t.queryRow(ctx, `SELECT newest, newest_ts, oldest, oldest_ts, complete, recheck_from, precise
+		FROM mam_cursors WHERE archive = ? AND with_jid = ?`,
+		id, withKey(with)).Scan(&c.Newest, &newestTS, &c.Oldest, &oldestTS, &complete, &recheckTS, &c.Precise)
 	if errors.Is(err, sql.ErrNoRows) {
 		return c, notFound("mam cursor", archive)
 	}
@@ -35,6 +36,7 @@ func (t *Tx) MAMCursor(ctx context.Context, acct client.AccountID, archive, with
 		return c, fmt.Errorf("mam cursor: %w", err)
 	}
 	c.NewestTime, c.OldestTime, c.Complete = fromMicros(newestTS), fromMicros(oldestTS), complete != 0
+	c.RecheckFrom = fromMicros(recheckTS)
 	return c, nil
 }
 
@@ -54,8 +56,10 @@ func (t *Tx) PutMAMCursor(ctx context.Context, acct client.AccountID, c client.M
 		}
 		return fmt.Errorf("put mam cursor: %w", err)
 	}
-	_, err = t.exec(ctx, `INSERT OR REPLACE INTO mam_cursors (archive, with_jid, newest, newest_ts, oldest, oldest_ts, complete)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, id, withKey(c.With), c.Newest, micros(c.NewestTime), c.Oldest, micros(c.OldestTime), boolInt(c.Complete))
+	_, err = t.exec(ctx, `INSERT OR REPLACE INTO mam_cursors (archive, with_jid, newest, newest_ts, oldest, oldest_ts, complete,
+			recheck_from, precise)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, id, withKey(c.With), c.Newest, micros(c.NewestTime), c.Oldest, micros(c.OldestTime),
+		boolInt(c.Complete), micros(c.RecheckFrom), boolInt(c.Precise))
 	if err != nil {
 		return fmt.Errorf("put mam cursor: %w", err)
 	}

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/tern-im/tern/protocol/client"
+	"github.com/tern-im/tern/protocol/jid"
 	"github.com/tern-im/tern/storage/sqlite"
 )
 
@@ -134,6 +136,12 @@ func TestMigrationsFromEmpty(t *testing.T) {
 	if !strings.Contains(ref["table messages"], "markable INTEGER NOT NULL DEFAULT 0") {
 		t.Errorf("messages lacks markable: %s", ref["table messages"])
 	}
+	// 0007: the recheck's state in the cursors.
+	for _, col := range []string{"recheck_from INTEGER", "precise INTEGER NOT NULL DEFAULT 0"} {
+		if !strings.Contains(ref["table mam_cursors"], col) {
+			t.Errorf("mam_cursors lacks %q: %s", col, ref["table mam_cursors"])
+		}
+	}
 	// One migration at a time, each in its own transaction.
 	steps := filepath.Join(t.TempDir(), "tern.db")
 	for v := 1; v <= latest; v++ {
@@ -220,11 +228,27 @@ func TestMigrationsKeepData(t *testing.T) {
 					t.Errorf("migrated conversation %d: pinned %v, archived %v", c.ID, c.Pinned, c.Archived)
 				}
 			}
-			// Messages from before 0006 are not markable.
+			// Messages from before 0006 are not markable; later ones keep
+			// the flag.
 			for _, m := range page {
-				if m.Markable {
-					t.Errorf("migrated message %d is markable", m.ID)
+				if want := v >= 6 && m.ID == 2; m.Markable != want {
+					t.Errorf("migrated message %d: markable %v, want %v", m.ID, m.Markable, want)
 				}
+			}
+			// Cursors from before 0007 have no recheck pending and do not
+			// know the archive's stamps.
+			err = db.View(ctx(t), func(tx client.Tx) error {
+				c, err := tx.MAMCursor(ctx(t), 1, jid.MustParse("romeo@montague.example"), jid.JID{})
+				if v < 2 && errors.Is(err, client.ErrNotFound) {
+					return nil // version 1 kept no cursors
+				}
+				if err != nil || c.Newest != "stanza-4" || !c.RecheckFrom.IsZero() || c.Precise {
+					return fmt.Errorf("migrated cursor %+v, %v", c, err)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Error(err)
 			}
 			err = db.Update(ctx(t), func(tx client.Tx) error {
 				if err := tx.SetPinned(ctx(t), 1, true); err != nil {

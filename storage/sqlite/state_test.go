@@ -200,7 +200,8 @@ func TestMAMCursors(t *testing.T) {
 	e := newEnv(t)
 	me, r, j := jid.MustParse(romeo), jid.MustParse(room), jid.MustParse(juliet)
 	cursors := []client.MAMCursor{
-		{Archive: me, Newest: "n1", NewestTime: t0, Oldest: "o1", OldestTime: t0.Add(-time.Hour)},
+		{Archive: me, Newest: "n1", NewestTime: t0, Oldest: "o1", OldestTime: t0.Add(-time.Hour),
+			RecheckFrom: t0.Add(-time.Minute + 1500*time.Microsecond), Precise: true},
 		{Archive: me, With: j, Oldest: "o2", OldestTime: t0.Add(-48 * time.Hour), Complete: true},
 		{Archive: r, Newest: "room-n"},
 	}
@@ -225,10 +226,10 @@ func TestMAMCursors(t *testing.T) {
 		return nil
 	})
 	next := cursors[0]
-	next.Newest, next.NewestTime = "n2", t0.Add(time.Minute)
+	next.Newest, next.NewestTime, next.RecheckFrom = "n2", t0.Add(time.Minute), time.Time{}
 	e.update(func(tx client.Tx) error { return tx.PutMAMCursor(ctx(t), e.acct, next) })
 	e.db.View(ctx(t), func(tx client.Tx) error {
-		if got, _ := tx.MAMCursor(ctx(t), e.acct, me, jid.JID{}); got.Newest != "n2" {
+		if got, _ := tx.MAMCursor(ctx(t), e.acct, me, jid.JID{}); got.Newest != "n2" || !got.RecheckFrom.IsZero() || !got.Precise {
 			t.Errorf("moved cursor %+v", got)
 		}
 		return nil
