@@ -736,6 +736,32 @@ func ejArchiveLate(t *testing.T, db *sql.DB, srv *xmpptest.Server, id, body stri
 	}
 }
 
+// ejCursorBack starts ejabberd with alice and bob, bob online, and alice's
+// device "one" stopped after its first sync, whose newest result, and so
+// her cursor, is bob's "zero", archived 30 s back (its stamp is returned).
+func ejCursorBack(t *testing.T, opts client.SyncOptions) (srv *xmpptest.Server, db *sql.DB, a, bob *syDevice, zero int64) {
+	t.Helper()
+	srv = xmpptest.StartEjabberd(t, xmpptest.Options{})
+	for _, u := range []string{"alice", "bob"} {
+		srv.CreateAccount(t, u, password)
+	}
+	db = ejArchive(t, srv)
+	bob = syOpen(t, srv, "bob", "b", srv.Addr(), false)
+	bob.start(client.SyncOptions{})
+	syWait(bob, "bob online", func(client.CatchupDone) bool { return true })
+	bob.sendAll("alice@"+srv.Domain, []string{"zero"})
+	if _, err := db.ExecContext(t.Context(), "UPDATE archive SET timestamp = timestamp - 30000000 WHERE username = 'alice' AND txt = 'zero'"); err != nil {
+		t.Fatal(err)
+	}
+	zero = ejStamp(t, db, "zero")
+	a = syOpen(t, srv, "alice", "one", srv.Addr(), false)
+	a.start(opts)
+	a.waitBodies("bob@"+srv.Domain, 1)
+	a.waitSettled()
+	a.stop()
+	return srv, db, a, bob, zero
+}
+
 // TestSyncRecheckLateArchived: an archive may make a message visible after
 // later ones, under an id before the cursor (ejabberd 23.01 with its SQL
 // archive did, in TestSyncChaos: a message delivered live with its
@@ -807,30 +833,9 @@ func TestSyncRecheckLateArchived(t *testing.T) {
 // archive after the catch-up, as in TestSyncRecheckLateArchived.
 func TestSyncRecheckCoversCatchup(t *testing.T) {
 	t.Parallel()
-	srv := xmpptest.StartEjabberd(t, xmpptest.Options{})
-	for _, u := range []string{"alice", "bob"} {
-		srv.CreateAccount(t, u, password)
-	}
-	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
-	db := ejArchive(t, srv)
-	ctx := context.Background()
-
-	// "zero", archived 30 s back, is the newest result of alice's first
-	// sync: her cursor.
-	bob := syOpen(t, srv, "bob", "b", srv.Addr(), false)
-	bob.start(client.SyncOptions{})
-	syWait(bob, "bob online", func(client.CatchupDone) bool { return true })
-	bob.sendAll(aliceBare, []string{"zero"})
-	if _, err := db.ExecContext(ctx, "UPDATE archive SET timestamp = timestamp - 30000000 WHERE username = 'alice' AND txt = 'zero'"); err != nil {
-		t.Fatal(err)
-	}
-	zero := ejStamp(t, db, "zero")
 	opts := client.SyncOptions{PageSize: 20, RecheckAfter: 3 * time.Second}
-	a := syOpen(t, srv, "alice", "one", srv.Addr(), false)
-	a.start(opts)
-	a.waitBodies(bobBare, 1)
-	a.waitSettled()
-	a.stop()
+	srv, db, a, bob, zero := ejCursorBack(t, opts)
+	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
 
 	// The catch-up reads "before" and "after"; "late", 10 s after "zero"
 	// and so more than 5 s (recheckSlack) before "after", appears in the
@@ -856,26 +861,9 @@ func TestSyncRecheckCoversCatchup(t *testing.T) {
 // new, so only the stored state can send the recheck back.
 func TestSyncRecheckAfterRestart(t *testing.T) {
 	t.Parallel()
-	srv := xmpptest.StartEjabberd(t, xmpptest.Options{})
-	for _, u := range []string{"alice", "bob"} {
-		srv.CreateAccount(t, u, password)
-	}
-	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
-	db := ejArchive(t, srv)
-	bob := syOpen(t, srv, "bob", "b", srv.Addr(), false)
-	bob.start(client.SyncOptions{})
-	syWait(bob, "bob online", func(client.CatchupDone) bool { return true })
-	bob.sendAll(aliceBare, []string{"zero"})
-	if _, err := db.ExecContext(t.Context(), "UPDATE archive SET timestamp = timestamp - 30000000 WHERE username = 'alice' AND txt = 'zero'"); err != nil {
-		t.Fatal(err)
-	}
-	zero := ejStamp(t, db, "zero")
 	quick := client.SyncOptions{PageSize: 20, RecheckAfter: 50 * time.Millisecond}
-	a := syOpen(t, srv, "alice", "one", srv.Addr(), false)
-	a.start(quick)
-	a.waitBodies(bobBare, 1)
-	a.waitSettled()
-	a.stop()
+	srv, db, a, bob, zero := ejCursorBack(t, quick)
+	aliceBare, bobBare := "alice@"+srv.Domain, "bob@"+srv.Domain
 
 	// A catch-up reads "before" and "after", and Tern stops before its
 	// recheck is due.
