@@ -790,7 +790,12 @@ func (c *Client) forwardSync(ctx context.Context, cur MAMCursor, recheck bool, s
 			sum.Complete = true
 			return mam.Query{}, false, nil
 		}
-		q.RSM.After = pg.fin.Set.Last
+		// The next page is everything after the last result: a start
+		// time would add nothing but cost (Prosody's SQL archive counts
+		// every message since the start for each page's total, and may
+		// sort them) and would hide a message archived late with an
+		// earlier stamp.
+		q.RSM.After, q.Start = pg.fin.Set.Last, time.Time{}
 		return q, true, nil
 	}
 	store := func(ctx context.Context, pg archivePage) error {

@@ -157,7 +157,11 @@ func rawArchiveRead(b *testing.B, srv *xmpptest.Server, since time.Time, n int) 
 	start := time.Now()
 	total, after := 0, ""
 	for {
-		q := mam.Query{QueryID: mam.NewQueryID(), Start: since, RSM: rsm.Set{Max: 50, After: after}}
+		// As the engine pages: from a time, then after the last result.
+		q := mam.Query{QueryID: mam.NewQueryID(), Start: since, RSM: rsm.Set{Max: 50}}
+		if after != "" {
+			q = mam.Query{QueryID: mam.NewQueryID(), RSM: rsm.Set{Max: 50, After: after}}
+		}
 		res, err := s.SendIQ(ctx, q.Request(jid.JID{}))
 		if err != nil {
 			b.Fatal(err)
