@@ -73,7 +73,7 @@ func (d *Dialer) Dial(ctx context.Context, domain string, ep Endpoint) (net.Conn
 	if err != nil {
 		return nil, fmt.Errorf("dial: connect to %s: %w", ep, err)
 	}
-	conn = quickAck(conn)
+	conn = QuickAck(conn)
 	if !ep.DirectTLS {
 		return conn, nil
 	}

@@ -4,6 +4,6 @@ package dial
 
 import "net"
 
-// quickAck is Linux's immediate-acknowledgement setting (quickack_linux.go);
+// QuickAck is Linux's immediate-acknowledgement setting (quickack_linux.go);
 // elsewhere the connection is used as it is.
-func quickAck(c net.Conn) net.Conn { return c }
+func QuickAck(c net.Conn) net.Conn { return c }

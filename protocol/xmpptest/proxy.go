@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/tern-im/tern/protocol/dial"
 )
 
 // proxyChunk is the largest piece a pump reads and forwards at once.
@@ -75,7 +77,7 @@ func (c *proxyConn) setServer(srv net.Conn) bool {
 // abort closes a TCP connection with a reset rather than an orderly FIN,
 // like a network failure.
 func abort(c net.Conn) {
-	if tc, ok := c.(*net.TCPConn); ok {
+	if tc, ok := c.(interface{ SetLinger(int) error }); ok {
 		_ = tc.SetLinger(0)
 	}
 	_ = c.Close()
@@ -213,7 +215,10 @@ func (p *Proxy) acceptLoop() {
 			c.Close()
 			continue
 		}
-		pc := &proxyConn{client: c, done: make(chan struct{})}
+		// Both sides acknowledge at once, as Tern does (dial.QuickAck):
+		// otherwise the relay's delayed ACKs would slow every request and
+		// response through it (Prosody keeps Nagle on).
+		pc := &proxyConn{client: dial.QuickAck(c), done: make(chan struct{})}
 		p.conns[pc] = struct{}{}
 		p.wg.Add(1)
 		p.mu.Unlock()
@@ -245,7 +250,7 @@ func (p *Proxy) serve(pc *proxyConn) {
 		pc.close()
 		return
 	}
-	if !pc.setServer(srv) {
+	if !pc.setServer(dial.QuickAck(srv)) {
 		return
 	}
 	var wg sync.WaitGroup
