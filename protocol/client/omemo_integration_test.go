@@ -244,6 +244,13 @@ func (d *omDevice) waitTexts(peer jid.JID, want []string) []client.Message {
 				// gives in whole seconds: order within a second is not kept.
 				got, want = slices.Sorted(slices.Values(got)), slices.Sorted(slices.Values(want))
 			}
+			if !slices.Equal(got, want) {
+				for _, m := range msgs {
+					if m.DecryptFailed() {
+						d.t.Logf("%s: message %d from device %d not decrypted: %s", d.name, m.ID, m.SenderDevice, m.Failure)
+					}
+				}
+			}
 			omExact(d.t, d.name, got, want)
 			for _, m := range msgs {
 				if m.Encryption != client.EncryptionOMEMO || m.SenderDevice == 0 && m.Direction == client.Inbound {
@@ -302,6 +309,20 @@ func TestOMEMOTwoByTwo(t *testing.T) {
 				sib := pair[1].device()
 				omWait(pair[0], "own device list with the sibling", func(e client.DevicesChanged) bool {
 					return e.Owner == pair[0].own && slices.Contains(e.Devices, sib)
+				})
+			}
+
+			// And each knows both devices of the other account (from its
+			// device list notifications), so that what it sends is
+			// encrypted for both: a message sent before a device list
+			// names a new device is, rightly, not readable there.
+			for _, d := range []*omDevice{a1, a2, b1, b2} {
+				peer, other := bob, []*omDevice{b1, b2}
+				if d.local == "bob" {
+					peer, other = alice, []*omDevice{a1, a2}
+				}
+				omWait(d, "the contact's two devices", func(e client.DevicesChanged) bool {
+					return e.Owner == peer && slices.Contains(e.Devices, other[0].device()) && slices.Contains(e.Devices, other[1].device())
 				})
 			}
 
