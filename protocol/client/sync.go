@@ -184,6 +184,13 @@ func newSyncer() *syncer {
 // syncState returns the sync state of c.
 func (c *Client) syncState() *syncer { return c.messages().sync }
 
+// notePrecise records that the archive stamps with sub-second digits.
+func (s *syncer) notePrecise() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.preciseStamps = true
+}
+
 // precise reports whether the archive stamps its results with sub-second
 // digits.
 func (s *syncer) precise() bool {
@@ -380,6 +387,9 @@ func (c *Client) storePage(ctx context.Context, results []mam.Result, prev time.
 			return err
 		}
 		st.last = b.last
+		if b.precise {
+			c.syncState().notePrecise()
+		}
 		if cursor != nil {
 			return cursor(ctx, tx, b.last)
 		}
@@ -423,6 +433,8 @@ type pageBatch struct {
 	// time: a result stamped no later than the previous one, within the
 	// same second, is placed 1 µs after it.
 	last time.Time
+	// precise: a result of the page was stamped with sub-second digits.
+	precise bool
 }
 
 func (b *pageBatch) add(ctx context.Context, r mam.Result, fx *effects, st *pageStats) error {
@@ -433,12 +445,7 @@ func (b *pageBatch) add(ctx context.Context, r mam.Result, fx *effects, st *page
 	src := source{kind: sourceArchive, archive: b.own, archiveID: r.ID}
 	if r.Forwarded.Delay != nil {
 		stamp := r.Forwarded.Delay.Stamp
-		if stamp.Nanosecond() != 0 {
-			s := b.c.syncState()
-			s.mu.Lock()
-			s.preciseStamps = true
-			s.mu.Unlock()
-		}
+		b.precise = b.precise || stamp.Nanosecond() != 0
 		if !b.last.IsZero() && !stamp.After(b.last) && stamp.Truncate(time.Second).Equal(b.last.Truncate(time.Second)) {
 			stamp = b.last.Add(time.Microsecond)
 		}
